@@ -1,0 +1,1 @@
+//! Centroid core (being written).

@@ -1,0 +1,1 @@
+//! K-means clustering for Centroid (placeholder, being written).
