@@ -20,6 +20,140 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Cluster a plain numeric matrix (.npy or CSV) with K-means.
     Cluster(ClusterArgs),
+    /// Import events and catalogue data from files into a database.
+    Import(ImportArgs),
+    /// Fold new events, fit K-means and publish a new model version.
+    Train(TrainArgs),
+    /// Ranked content for a cluster or a known user.
+    Recommend(RecommendArgs),
+    /// Write the pipeline's tables as CSV files.
+    Export(ExportArgs),
+    /// Describe the clusters of the current model.
+    Clusters(ClustersArgs),
+}
+
+/// Input formats of `centroid import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ImportFormat {
+    /// Canonical CSV: event_id,user_id,content_id,type,timestamp,value,category.
+    EventsCsv,
+    /// Canonical JSON events, one per line.
+    EventsJsonl,
+    /// Segment track / page / identify calls, one per line.
+    SegmentJsonl,
+    /// MovieLens ratings.csv (rating events) and movies.csv (catalogue).
+    Movielens,
+    /// Taobao UserBehavior rows (pv, cart, fav, buy).
+    Taobao,
+    /// REES46 multi-category store events, with brand and price.
+    Rees46,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// Database file (created when missing).
+    #[arg(long)]
+    pub(crate) db: PathBuf,
+
+    /// Format of the input files.
+    #[arg(long, value_enum)]
+    pub(crate) format: ImportFormat,
+
+    /// Input files; `.gz` files are decompressed on the fly.
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TrainArgs {
+    /// Database file.
+    #[arg(long)]
+    pub(crate) db: PathBuf,
+
+    /// Number of clusters, or `auto` to pick it from inertia and silhouette.
+    #[arg(short = 'k', long = "k", default_value = "auto")]
+    pub(crate) k: String,
+
+    /// Random seed for K-means.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+
+    /// Start K-means from these centres (CSV with the feature columns, or .npy).
+    #[arg(long)]
+    pub(crate) init: Option<PathBuf>,
+
+    /// Refold every stored event instead of only the new ones.
+    #[arg(long)]
+    pub(crate) full: bool,
+
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RecommendArgs {
+    /// Database file.
+    #[arg(long)]
+    pub(crate) db: PathBuf,
+
+    /// A known user: their cluster's list, without what they already consumed.
+    #[arg(long, conflicts_with = "cluster", required_unless_present = "cluster")]
+    pub(crate) user: Option<String>,
+
+    /// A cluster id, or `global`.
+    #[arg(long)]
+    pub(crate) cluster: Option<String>,
+
+    /// Metric to optimise.
+    #[arg(long, default_value = "engagement")]
+    pub(crate) metric: String,
+
+    /// Rank by lift (cluster rate over global rate) instead of the plain score.
+    #[arg(long)]
+    pub(crate) lift: bool,
+
+    /// Number of items.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) limit: usize,
+
+    /// Event types that mark an item as consumed by the user (left out of their list).
+    #[arg(long, value_delimiter = ',', default_value = "purchase,rating,watch")]
+    pub(crate) exclude_consumed: Vec<String>,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// Database file.
+    #[arg(long)]
+    pub(crate) db: PathBuf,
+
+    /// Output directory (created when missing).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+
+    /// Items per cluster and metric in cluster_top.csv.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) top: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClustersArgs {
+    /// Database file.
+    #[arg(long)]
+    pub(crate) db: PathBuf,
+
+    /// Items per metric to show.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) top: usize,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

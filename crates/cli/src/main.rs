@@ -15,6 +15,11 @@ fn main() -> ExitCode {
 
     let result = match cli.command {
         Command::Cluster(args) => commands::cluster::run(args),
+        Command::Import(args) => commands::import::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Recommend(args) => commands::recommend::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Clusters(args) => commands::clusters::run(args),
     };
 
     match result {

@@ -1,3 +1,8 @@
 //! One module per subcommand.
 
 pub(crate) mod cluster;
+pub(crate) mod clusters;
+pub(crate) mod export;
+pub(crate) mod import;
+pub(crate) mod recommend;
+pub(crate) mod train;

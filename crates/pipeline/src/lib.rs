@@ -1,0 +1,1 @@
+//! Centroid batch pipeline (being written).

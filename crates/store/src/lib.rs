@@ -1,0 +1,1 @@
+//! Centroid storage (being written).
