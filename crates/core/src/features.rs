@@ -172,7 +172,7 @@ pub struct Scaler {
 impl Scaler {
     /// Fits the scaler on a row-major matrix of `n_cols` columns.
     pub fn fit(rows: &[f64], n_cols: usize) -> Scaler {
-        let n_rows = if n_cols == 0 { 0 } else { rows.len() / n_cols };
+        let n_rows = rows.len().checked_div(n_cols).unwrap_or(0);
         let mut mean = vec![0.0; n_cols];
         let mut min = vec![f64::INFINITY; n_cols];
         let mut max = vec![f64::NEG_INFINITY; n_cols];
@@ -197,7 +197,13 @@ impl Scaler {
         }
         let std: Vec<f64> = var.iter().map(|v| (v / n_rows.max(1) as f64).sqrt()).collect();
         let constant = (0..n_cols)
-            .map(|j| n_rows == 0 || max[j] == min[j] || !(std[j] > 0.0) || !std[j].is_finite())
+            .map(|j| {
+                n_rows == 0
+                    || max[j] == min[j]
+                    || std[j].is_nan()
+                    || std[j] <= 0.0
+                    || std[j].is_infinite()
+            })
             .collect();
         Scaler { mean, std, constant }
     }
