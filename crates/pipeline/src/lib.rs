@@ -1,1 +1,20 @@
-//! Centroid batch pipeline (being written).
+//! Centroid's batch pipeline: fold new events into the stored reducer states, build features,
+//! fit K-means (with stable cluster ids), predict every user's cluster, build the
+//! cluster-content view and publish the model version atomically.
+//!
+//! [`train::train`] is the pure part (no I/O); [`run`] wires it to a store.
+
+pub mod train;
+
+pub use train::{train, KChoice, KSelection, TrainParams, Trained};
+
+/// Why a pipeline run failed. A failed run publishes nothing; the current model keeps serving.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// There is nobody to cluster yet.
+    #[error("no users with events to train on")]
+    NoUsers,
+    /// K-means refused its input or parameters.
+    #[error("k-means: {0}")]
+    KMeans(#[from] centroid_kmeans::KMeansError),
+}

@@ -1,0 +1,140 @@
+//! Training end to end on synthetic personas whose right clustering is known.
+
+use centroid_core::event::{Event, EventType};
+use centroid_core::reducer::ReducerState;
+use centroid_core::view::{Metric, Ranking};
+use centroid_pipeline::{train, KChoice, TrainParams};
+
+fn event(
+    id: usize,
+    user: &str,
+    content: &str,
+    event_type: EventType,
+    value: Option<f64>,
+    category: &str,
+) -> Event {
+    Event {
+        event_id: format!("e{id}"),
+        user_id: Some(user.to_owned()),
+        anonymous_id: None,
+        session_id: None,
+        event_type,
+        content_id: content.to_owned(),
+        timestamp_ms: id as i64,
+        received_at_ms: 0,
+        value,
+        categories: vec![category.to_owned()],
+        properties: Default::default(),
+    }
+}
+
+/// Three personas: sports viewers, book buyers, film watchers; `n` users each.
+fn personas(n: usize, extra_user_events: usize) -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut id = 0;
+    let mut push = |events: &mut Vec<Event>, user: &str, content: &str, t, v, cat| {
+        id += 1;
+        events.push(event(id, user, content, t, v, cat));
+    };
+    for u in 0..n {
+        let sport = format!("sport{u}");
+        let book = format!("book{u}");
+        let film = format!("film{u}");
+        for i in 0..(6 + u % 3 + extra_user_events) {
+            push(&mut events, &sport, &format!("s{}", i % 4), EventType::View, None, "sport");
+            push(
+                &mut events,
+                &book,
+                &format!("b{}", i % 5),
+                EventType::Purchase,
+                Some(1.0),
+                "books",
+            );
+            push(&mut events, &film, &format!("f{}", i % 3), EventType::Watch, Some(600.0), "film");
+        }
+    }
+    events
+}
+
+fn cluster_of(trained: &centroid_pipeline::Trained, user: &str) -> u32 {
+    trained.predictions.iter().find(|p| p.user_id == user).unwrap().cluster
+}
+
+#[test]
+fn three_personas_give_three_pure_clusters() {
+    let state = ReducerState::fold(&personas(10, 0));
+    let params = TrainParams { k: KChoice::Fixed(3), ..TrainParams::default() };
+
+    let trained = train(&state, &params, None).unwrap();
+
+    assert_eq!(trained.model.k, 3);
+    assert_eq!(trained.predictions.len(), 30);
+    let mut sizes = trained.model.cluster_sizes.clone();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [10, 10, 10]);
+    for persona in ["sport", "book", "film"] {
+        let first = cluster_of(&trained, &format!("{persona}0"));
+        for u in 1..10 {
+            assert_eq!(cluster_of(&trained, &format!("{persona}{u}")), first, "{persona}{u}");
+        }
+    }
+
+    // Each cluster's top list holds its persona's content, and differs from the global one.
+    let books = cluster_of(&trained, "book0");
+    let top = trained.view.lists(Some(books)).list(Metric::Purchases, Ranking::Top);
+    assert!(top.iter().all(|item| item.content_id.starts_with('b')));
+    let sport = cluster_of(&trained, "sport0");
+    let sport_views = trained.view.lists(Some(sport)).list(Metric::Engagement, Ranking::Top);
+    let global = trained.view.lists(None).list(Metric::Engagement, Ranking::Top);
+    assert_ne!(sport_views[0].content_id, global[0].content_id);
+}
+
+#[test]
+fn auto_k_finds_the_three_personas_and_says_why() {
+    let state = ReducerState::fold(&personas(12, 0));
+
+    let trained = train(&state, &TrainParams::default(), None).unwrap();
+
+    let selection = trained.k_selection.unwrap();
+    assert_eq!(selection.chosen, 3, "{}", selection.reason);
+    assert!(selection.reason.contains("silhouette"));
+    assert!(trained.model.silhouette.unwrap() > 0.5);
+}
+
+#[test]
+fn retraining_keeps_the_ids_of_clusters_that_did_not_move() {
+    let state = ReducerState::fold(&personas(10, 0));
+    let params = TrainParams { k: KChoice::Fixed(3), ..TrainParams::default() };
+    let first = train(&state, &params, None).unwrap();
+
+    // More events of the same kind, and a different seed that would number clusters anew.
+    let state = ReducerState::fold(&personas(10, 2));
+    let params = TrainParams { seed: 7, ..params };
+    let second = train(&state, &params, Some(&first.model)).unwrap();
+
+    for user in ["sport3", "book5", "film9"] {
+        assert_eq!(cluster_of(&second, user), cluster_of(&first, user), "{user}");
+    }
+}
+
+#[test]
+fn fewer_users_than_clusters_reduces_k() {
+    let events = [
+        event(1, "a", "x", EventType::View, None, "c"),
+        event(2, "b", "y", EventType::Like, None, "d"),
+    ];
+    let state = ReducerState::fold(&events);
+    let params = TrainParams { k: KChoice::Fixed(5), ..TrainParams::default() };
+
+    let trained = train(&state, &params, None).unwrap();
+
+    assert_eq!(trained.model.k, 2);
+    assert!(trained.model.centres.iter().all(|x| x.is_finite()));
+}
+
+#[test]
+fn an_empty_state_is_a_clear_error() {
+    let err = train(&ReducerState::new(), &TrainParams::default(), None).unwrap_err();
+
+    assert_eq!(err.to_string(), "no users with events to train on");
+}
