@@ -4,8 +4,10 @@
 //!
 //! [`train::train`] is the pure part (no I/O); [`run`] wires it to a store.
 
+pub mod assign;
 pub mod train;
 
+pub use assign::{Placement, Placer};
 pub use train::{train, KChoice, KSelection, TrainParams, Trained};
 
 /// Why a pipeline run failed. A failed run publishes nothing; the current model keeps serving.

@@ -138,3 +138,29 @@ fn an_empty_state_is_a_clear_error() {
 
     assert_eq!(err.to_string(), "no users with events to train on");
 }
+
+#[test]
+fn a_visitor_posting_a_training_users_events_lands_where_that_user_is() {
+    let events = personas(10, 0);
+    let state = ReducerState::fold(&events);
+    let params = TrainParams { k: KChoice::Fixed(3), ..TrainParams::default() };
+    let trained = train(&state, &params, None).unwrap();
+    let placer = centroid_pipeline::Placer::new(trained.model.clone()).unwrap();
+
+    // The browser posts book4's events under an anonymous id.
+    let posted: Vec<Event> = events
+        .iter()
+        .filter(|e| e.user_id.as_deref() == Some("book4"))
+        .map(|e| Event { user_id: None, anonymous_id: Some("anon".into()), ..e.clone() })
+        .collect();
+    let placement = placer.place_events(&posted).unwrap();
+
+    let expected = trained.predictions.iter().find(|p| p.user_id == "book4").unwrap();
+    let centroid_pipeline::Placement::Cluster(assignment) = placement else {
+        panic!("expected a cluster, got {placement:?}");
+    };
+    assert_eq!(assignment.cluster, expected.cluster);
+    assert!((assignment.distance - expected.distance).abs() < 1e-4);
+    assert!(assignment.runner_up.is_some());
+    assert_eq!(placer.place_events(&[]).unwrap(), centroid_pipeline::Placement::Global);
+}
