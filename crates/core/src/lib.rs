@@ -13,6 +13,7 @@ pub mod features;
 pub mod model;
 pub mod parse;
 pub mod reducer;
+pub mod summary;
 pub mod view;
 
 pub use content::ContentItem;
