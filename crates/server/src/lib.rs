@@ -1,0 +1,1 @@
+//! Centroid's HTTP API (being written; see issue 4).
