@@ -5,9 +5,15 @@
 //! [`train::train`] is the pure part (no I/O); [`run`] wires it to a store.
 
 pub mod assign;
+pub mod recommend;
+pub mod run;
 pub mod train;
 
 pub use assign::{Placement, Placer};
+pub use recommend::{consumed_items, select, Recommendation, Selection, DEFAULT_CONSUMED};
+pub use run::{
+    current_user_state, fold_pending, run_training, NoProgress, Progress, RunOptions, TrainReport,
+};
 pub use train::{train, KChoice, KSelection, TrainParams, Trained};
 
 /// Why a pipeline run failed. A failed run publishes nothing; the current model keeps serving.
@@ -19,4 +25,7 @@ pub enum PipelineError {
     /// K-means refused its input or parameters.
     #[error("k-means: {0}")]
     KMeans(#[from] centroid_kmeans::KMeansError),
+    /// Reading or publishing failed.
+    #[error("store: {0}")]
+    Store(#[from] centroid_store::StoreError),
 }

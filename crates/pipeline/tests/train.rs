@@ -164,3 +164,48 @@ fn a_visitor_posting_a_training_users_events_lands_where_that_user_is() {
     assert!(assignment.runner_up.is_some());
     assert_eq!(placer.place_events(&[]).unwrap(), centroid_pipeline::Placement::Global);
 }
+
+#[test]
+fn selection_fills_from_global_and_skips_excluded_and_hidden_items() {
+    let state = ReducerState::fold(&personas(10, 0));
+    let params = TrainParams { k: KChoice::Fixed(3), ..TrainParams::default() };
+    let trained = train(&state, &params, None).unwrap();
+    let books = cluster_of(&trained, "book0");
+    let exclude: std::collections::HashSet<String> = ["b0".to_owned()].into();
+    let selection = centroid_pipeline::Selection {
+        cluster: Some(books),
+        metric: Metric::Purchases,
+        ranking: Ranking::Top,
+        offset: 0,
+        limit: 6,
+        exclude: &exclude,
+    };
+
+    let items = centroid_pipeline::select(&trained.view, &selection, |id| id != "b1");
+
+    // The book cluster bought b0..b4 only; b0 is excluded and b1 hidden, so three remain and
+    // the global purchases list has nothing else: the list is as long as it can be.
+    let ids: Vec<&str> = items.iter().map(|r| r.content_id.as_str()).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.iter().all(|id| ["b2", "b3", "b4"].contains(id)));
+    assert_eq!(items.iter().map(|r| r.rank).collect::<Vec<_>>(), [1, 2, 3]);
+
+    // Engagement fills the cluster's list with other clusters' items from the global list.
+    let selection =
+        centroid_pipeline::Selection { metric: Metric::Engagement, limit: 10, ..selection };
+    let items = centroid_pipeline::select(&trained.view, &selection, |_| true);
+    assert_eq!(items.len(), 10);
+    assert!(items[..4].iter().all(|r| !r.from_global && r.content_id.starts_with('b')));
+    assert!(items[4..].iter().all(|r| r.from_global && !r.content_id.starts_with('b')));
+
+    // Paging: offset 4 continues exactly where the first four stopped.
+    let page = centroid_pipeline::select(
+        &trained.view,
+        &centroid_pipeline::Selection { offset: 4, limit: 3, ..selection },
+        |_| true,
+    );
+    assert_eq!(
+        page.iter().map(|r| r.content_id.clone()).collect::<Vec<_>>(),
+        items[4..7].iter().map(|r| r.content_id.clone()).collect::<Vec<_>>()
+    );
+}
