@@ -1,0 +1,299 @@
+//! Distance kernels shared by initialisation, Lloyd iterations and prediction.
+//!
+//! Many-points-to-many-centres distances go through a blocked matrix product:
+//! `‖x − c‖² = ‖x‖² + ‖c‖² − 2 x·c`, with both sides shifted by the same vector (the data
+//! mean) first, so that the cancellation in that formula stays small when the data sit far
+//! from the origin. One-point distances use the direct loop, which has no cancellation.
+//!
+//! All parallel work is cut into [`CHUNK`]-row chunks whose boundaries do not depend on the
+//! number of threads, and partial results are reduced in chunk order, so a fit is
+//! bit-for-bit reproducible on any number of threads.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
+use rayon::prelude::*;
+
+use crate::Matrix;
+
+/// Rows per unit of parallel work; small enough that a chunk, its products and the centres
+/// stay in a core's L2 cache.
+pub(crate) const CHUNK: usize = 256;
+
+/// Rows per partial sum when reducing over all points (centre sums, inertia).
+pub(crate) const SUM_CHUNK: usize = 16 * 1024;
+
+/// Width of the accumulator arrays; eight f32 lanes fill one AVX register.
+const LANES: usize = 8;
+
+/// Relative safety margin on squared distances that come from the matrix product, so that
+/// lower bounds stay lower bounds despite f32 rounding.
+const PRODUCT_MARGIN: f32 = 1e-5;
+
+/// Squared Euclidean distance between two equally long slices.
+#[inline]
+pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    let mut acc = [0.0f32; LANES];
+    let a_chunks = a.chunks_exact(LANES);
+    let b_chunks = b.chunks_exact(LANES);
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            let diff = x[lane] - y[lane];
+            acc[lane] += diff * diff;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Centres laid out for the distance kernels.
+#[derive(Debug, Clone)]
+pub(crate) struct Centres {
+    /// `k × d` centres in data coordinates.
+    pub(crate) raw: Vec<f32>,
+    /// The same centres minus the shift.
+    shifted: Vec<f32>,
+    /// Squared norms of the shifted centres.
+    norms: Vec<f32>,
+    max_norm: f32,
+    pub(crate) k: usize,
+    pub(crate) d: usize,
+}
+
+impl Centres {
+    pub(crate) fn new(raw: Vec<f32>, k: usize, d: usize, shift: &[f32]) -> Self {
+        debug_assert_eq!(raw.len(), k * d);
+        let mut shifted = raw.clone();
+        for row in shifted.chunks_exact_mut(d) {
+            for (value, s) in row.iter_mut().zip(shift) {
+                *value -= s;
+            }
+        }
+        let norms: Vec<f32> = shifted.chunks_exact(d).map(|row| sq_norm(row)).collect();
+        let max_norm = norms.iter().copied().fold(0.0, f32::max);
+        Self { raw, shifted, norms, max_norm, k, d }
+    }
+
+    pub(crate) fn row(&self, j: usize) -> &[f32] {
+        &self.raw[j * self.d..(j + 1) * self.d]
+    }
+}
+
+fn sq_norm(row: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+    for chunk in chunks {
+        for lane in 0..LANES {
+            acc[lane] += chunk[lane] * chunk[lane];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Per-task buffers for the blocked kernel.
+#[derive(Debug)]
+pub(crate) struct Scratch {
+    rows: Vec<f32>,
+    norms: Vec<f32>,
+    products: Vec<f32>,
+}
+
+impl Scratch {
+    pub(crate) fn new(d: usize, k: usize) -> Self {
+        Self { rows: vec![0.0; CHUNK * d], norms: vec![0.0; CHUNK], products: vec![0.0; CHUNK * k.max(1)] }
+    }
+
+    /// Copies the given rows, shifted, into the buffer; returns how many there were.
+    pub(crate) fn gather(
+        &mut self,
+        data: &[f32],
+        d: usize,
+        shift: &[f32],
+        rows: impl Iterator<Item = usize>,
+    ) -> usize {
+        let mut m = 0;
+        for (row, (target, norm)) in
+            rows.zip(self.rows.chunks_exact_mut(d).zip(self.norms.iter_mut()))
+        {
+            let source = &data[row * d..(row + 1) * d];
+            for ((t, s), mu) in target.iter_mut().zip(source).zip(shift) {
+                *t = s - mu;
+            }
+            *norm = sq_norm(target);
+            m += 1;
+        }
+        m
+    }
+
+    /// Squared distances of the `m` gathered rows to every centre, row-major `m × k`,
+    /// each clamped at zero.
+    pub(crate) fn sq_distances(&mut self, m: usize, centres: &Centres) -> &[f32] {
+        let k = centres.k;
+        self.products_plus_centre_norms(m, centres);
+        for (row, &x_norm) in self.products[..m * k].chunks_exact_mut(k).zip(&self.norms) {
+            for value in row.iter_mut() {
+                *value = (*value + x_norm).max(0.0);
+            }
+        }
+        &self.products[..m * k]
+    }
+
+    /// `‖c‖² − 2 x·c` for the `m` gathered rows and every centre: the squared distance up to
+    /// the row's own `‖x‖²`, which is all an arg-min needs.
+    fn products_plus_centre_norms(&mut self, m: usize, centres: &Centres) {
+        let (d, k) = (centres.d, centres.k);
+        let rows = ArrayView2::from_shape((m, d), &self.rows[..m * d])
+            .expect("the scratch buffer holds m rows of d values");
+        let centre_view = ArrayView2::from_shape((k, d), &centres.shifted[..])
+            .expect("centres hold k rows of d values");
+        let mut products = ArrayViewMut2::from_shape((m, k), &mut self.products[..m * k])
+            .expect("the scratch buffer holds m rows of k values");
+        general_mat_mul(-2.0, &rows, &centre_view.t(), 0.0, &mut products);
+        for row in self.products[..m * k].chunks_exact_mut(k) {
+            for (value, &c_norm) in row.iter_mut().zip(&centres.norms) {
+                *value += c_norm;
+            }
+        }
+    }
+
+    /// Nearest and second-nearest centres of the `m` gathered rows.
+    ///
+    /// The product is laid out centre-major (`k × m`), so that the arg-min runs down the
+    /// centres with one point per SIMD lane and no horizontal reduction.
+    pub(crate) fn nearest_two(&mut self, m: usize, centres: &Centres, out: &mut Vec<Nearest>) {
+        let (d, k) = (centres.d, centres.k);
+        let stride = m.next_multiple_of(LANES);
+        let rows = ArrayView2::from_shape((m, d), &self.rows[..m * d])
+            .expect("the scratch buffer holds m rows of d values");
+        let centre_view = ArrayView2::from_shape((k, d), &centres.shifted[..])
+            .expect("centres hold k rows of d values");
+        let mut products =
+            ArrayViewMut2::from_shape((k, m).strides((stride, 1)), &mut self.products[..k * stride])
+                .expect("the scratch buffer holds k rows of the padded width");
+        general_mat_mul(-2.0, &centre_view, &rows.t(), 0.0, &mut products);
+
+        out.clear();
+        for block_start in (0..m).step_by(LANES) {
+            let mut first = [f32::INFINITY; LANES];
+            let mut second = [f32::INFINITY; LANES];
+            let mut index = [0u32; LANES];
+            for (j, &c_norm) in centres.norms.iter().enumerate() {
+                let values = &self.products[j * stride + block_start..][..LANES];
+                for lane in 0..LANES {
+                    let v = values[lane] + c_norm;
+                    let larger = if v > first[lane] { v } else { first[lane] };
+                    second[lane] = if larger < second[lane] { larger } else { second[lane] };
+                    let smaller = v < first[lane];
+                    index[lane] = if smaller { j as u32 } else { index[lane] };
+                    first[lane] = if smaller { v } else { first[lane] };
+                }
+            }
+            let width = LANES.min(m - block_start);
+            for lane in 0..width {
+                let x_norm = self.norms[block_start + lane];
+                let margin = PRODUCT_MARGIN * (x_norm + centres.max_norm);
+                out.push(Nearest {
+                    best: index[lane],
+                    best_d2: (first[lane] + x_norm + margin).max(0.0),
+                    second_d2: (second[lane] + x_norm - margin).max(0.0),
+                });
+            }
+        }
+    }
+}
+
+/// The nearest centre of a row and squared distances to it and to the runner-up (ties go to
+/// the lower index). Both distances come from the matrix product, with a margin that keeps
+/// them upper and lower bounds respectively.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Nearest {
+    pub(crate) best: u32,
+    pub(crate) best_d2: f32,
+    pub(crate) second_d2: f32,
+}
+
+/// Labels every row with its nearest centre; returns the labels and the inertia (sum of
+/// exact squared distances to the chosen centres, accumulated in f64).
+pub(crate) fn assign_all(data: Matrix<'_>, centres: &Centres, shift: &[f32]) -> (Vec<u32>, f64) {
+    let (n, d) = (data.n_rows(), data.n_cols());
+    let x = data.data();
+    let mut labels = vec![0u32; n];
+    let partials: Vec<f64> = labels
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map_init(
+            || (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK)),
+            |(scratch, nearest), (chunk_idx, chunk_labels)| {
+                let start = chunk_idx * CHUNK;
+                let m = scratch.gather(x, d, shift, start..start + chunk_labels.len());
+                scratch.nearest_two(m, centres, nearest);
+                let mut inertia = 0.0f64;
+                for (offset, (label, found)) in chunk_labels.iter_mut().zip(nearest.iter()).enumerate()
+                {
+                    *label = found.best;
+                    let row = &x[(start + offset) * d..(start + offset + 1) * d];
+                    inertia += f64::from(sq_dist(row, centres.row(found.best as usize)));
+                }
+                inertia
+            },
+        )
+        .collect();
+    (labels, partials.iter().sum())
+}
+
+/// Sum over all rows of the exact squared distance to the centre named by `labels`, in f64,
+/// reduced in a fixed order.
+pub(crate) fn inertia_of(data: &[f32], d: usize, labels: &[u32], centres: &Centres) -> f64 {
+    let partials: Vec<f64> = data
+        .par_chunks(SUM_CHUNK * d)
+        .zip(labels.par_chunks(SUM_CHUNK))
+        .map(|(rows, chunk_labels)| {
+            rows.chunks_exact(d)
+                .zip(chunk_labels)
+                .map(|(row, &label)| f64::from(sq_dist(row, centres.row(label as usize))))
+                .sum::<f64>()
+        })
+        .collect();
+    partials.iter().sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sq_dist_matches_the_definition_for_odd_lengths() {
+        let a: Vec<f32> = (0..19).map(|i| i as f32 * 0.5).collect();
+        let b: Vec<f32> = (0..19).map(|i| (i * i) as f32 * 0.1).collect();
+
+        let expected: f32 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
+
+        approx::assert_relative_eq!(sq_dist(&a, &b), expected, max_relative = 1e-6);
+    }
+
+    #[test]
+    fn blocked_distances_match_direct_ones() {
+        let d = 13;
+        let data: Vec<f32> = (0..40 * d).map(|i| ((i * 7919) % 101) as f32 / 7.0 + 100.0).collect();
+        let raw: Vec<f32> = (0..3 * d).map(|i| ((i * 31) % 17) as f32 / 3.0 + 100.0).collect();
+        let shift = vec![100.0; d];
+        let centres = Centres::new(raw, 3, d, &shift);
+        let mut scratch = Scratch::new(d, 3);
+
+        let m = scratch.gather(&data, d, &shift, 0..40);
+        let distances = scratch.sq_distances(m, &centres).to_vec();
+
+        for i in 0..40 {
+            for j in 0..3 {
+                let direct = sq_dist(&data[i * d..(i + 1) * d], centres.row(j));
+                approx::assert_relative_eq!(distances[i * 3 + j], direct, max_relative = 1e-4);
+            }
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! Exact Lloyd iterations, accelerated with Hamerly's bounds and the blocked kernel.
+//!
+//! Every point keeps an upper bound `u` on the distance to its assigned centre and a lower
+//! bound `l` on the distance to every other centre (Hamerly, "Making k-means even faster",
+//! SDM 2010). After centres move by `δ`, `u += δ(own)` and `l -= max δ(others)`. A point
+//! whose `u` is at most `max(l, s(own))`, where `s(j)` is half the distance from centre `j`
+//! to its nearest other centre, cannot have changed its nearest centre and is skipped.
+//! Otherwise `u` is tightened with one exact distance, and if the test still fails the point
+//! joins a per-chunk batch whose distances to all centres come from one matrix product.
+//!
+//! Centre sums are f64 and follow the label changes incrementally; they are rebuilt from
+//! scratch when many points move, with partial sums reduced in a fixed order.
+
+use rayon::prelude::*;
+
+use crate::kernel::{inertia_of, sq_dist, Centres, Nearest, Scratch, CHUNK, SUM_CHUNK};
+use crate::prepare::Prepared;
+
+/// Per-point state of the bounded iterations.
+#[derive(Debug, Clone, Copy, Default)]
+struct PointState {
+    label: u32,
+    upper: f32,
+    lower: f32,
+}
+
+/// A point that changed cluster in one assignment pass.
+#[derive(Debug, Clone, Copy)]
+struct Move {
+    point: u32,
+    from: u32,
+    to: u32,
+}
+
+/// Outcome of one run from one set of initial centres.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub(crate) centres: Vec<f32>,
+    pub(crate) labels: Vec<u32>,
+    pub(crate) inertia: f64,
+    pub(crate) n_iter: usize,
+    pub(crate) converged: bool,
+}
+
+/// How the centres moved in the last update, in the form the bound updates need.
+#[derive(Debug)]
+struct Shifts {
+    per_centre: Vec<f32>,
+    max: f32,
+    second_max: f32,
+    argmax: u32,
+    /// Half the distance from each centre to its nearest other centre.
+    half_separation: Vec<f32>,
+}
+
+impl Shifts {
+    fn new(old: &Centres, new: &Centres) -> (Self, f64) {
+        let k = new.k;
+        let mut total = 0.0f64;
+        // Shifts and separations are rounded up a little so that the bounds built from them
+        // stay valid despite f32 rounding.
+        let per_centre: Vec<f32> = (0..k)
+            .map(|j| {
+                let d2 = sq_dist(old.row(j), new.row(j));
+                total += f64::from(d2);
+                d2.sqrt() * (1.0 + 1e-6)
+            })
+            .collect();
+        let (mut max, mut second_max, mut argmax) = (0.0f32, 0.0f32, 0u32);
+        for (j, &shift) in per_centre.iter().enumerate() {
+            if shift > max {
+                second_max = max;
+                max = shift;
+                argmax = j as u32;
+            } else if shift > second_max {
+                second_max = shift;
+            }
+        }
+        let half_separation = half_separations(new);
+        (Self { per_centre, max, second_max, argmax, half_separation }, total)
+    }
+}
+
+fn half_separations(centres: &Centres) -> Vec<f32> {
+    let k = centres.k;
+    (0..k)
+        .into_par_iter()
+        .map(|j| {
+            let nearest = (0..k)
+                .filter(|&other| other != j)
+                .map(|other| sq_dist(centres.row(j), centres.row(other)))
+                .fold(f32::INFINITY, f32::min);
+            0.5 * nearest.sqrt() * (1.0 - 1e-6)
+        })
+        .collect()
+}
+
+/// Runs Lloyd iterations from `initial` (row-major `k × d`, data coordinates).
+///
+/// `tol_abs` is the absolute threshold on the summed squared centre shift.
+pub(crate) fn lloyd(
+    prepared: &Prepared<'_>,
+    initial: Vec<f32>,
+    k: usize,
+    max_iter: usize,
+    tol_abs: f64,
+) -> Run {
+    let data = prepared.data;
+    let (n, d) = (data.n_rows(), data.n_cols());
+    let shift = &prepared.mean;
+    let mut centres = Centres::new(initial, k, d, shift);
+    let mut states = vec![PointState::default(); n];
+    let mut sums = vec![0.0f64; k * d];
+    let mut counts = vec![0u64; k];
+    let mut shifts: Option<Shifts> = None;
+    let mut converged = false;
+    let mut strict = false;
+    let mut n_iter = 0;
+
+    for iteration in 0..max_iter {
+        n_iter = iteration + 1;
+        let started = std::time::Instant::now();
+        let (moves, n_recomputed) = match &shifts {
+            None => {
+                full_assignment(prepared, &centres, &mut states);
+                (None, n)
+            }
+            Some(shifts) => {
+                let (moves, n_recomputed) = bounded_assignment(prepared, &centres, shifts, &mut states);
+                (Some(moves), n_recomputed)
+            }
+        };
+        if let Some(moves) = &moves {
+            if moves.is_empty() {
+                strict = true;
+                converged = true;
+                tracing::trace!(iteration = n_iter, "labels unchanged");
+                break;
+            }
+        }
+
+        let n_moved = moves.as_ref().map_or(n, Vec::len);
+        match moves {
+            Some(moves) if moves.len() <= n / 8 => {
+                apply_moves(data.data(), d, &moves, &mut sums, &mut counts)
+            }
+            _ => rebuild_sums(data.data(), d, &states, &mut sums, &mut counts),
+        }
+
+        let mut new_raw = centres_from_sums(&sums, &counts, &centres, d);
+        let empty: Vec<usize> = (0..k).filter(|&j| counts[j] == 0).collect();
+        if !empty.is_empty() {
+            relocate_empty(prepared, &centres, &empty, &mut states, &mut sums, &mut counts);
+            new_raw = centres_from_sums(&sums, &counts, &centres, d);
+            tracing::debug!(iteration = n_iter, n_empty = empty.len(), "re-seeded empty clusters");
+        }
+        let new_centres = Centres::new(new_raw, k, d, shift);
+        let (new_shifts, total_shift) = Shifts::new(&centres, &new_centres);
+        tracing::trace!(
+            iteration = n_iter,
+            shift = total_shift,
+            n_moved,
+            n_recomputed,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "lloyd iteration"
+        );
+        centres = new_centres;
+        shifts = Some(new_shifts);
+        if total_shift <= tol_abs {
+            converged = true;
+            break;
+        }
+    }
+
+    if !strict {
+        // The last update moved the centres: bring the labels up to date with them.
+        if let Some(shifts) = &shifts {
+            bounded_assignment(prepared, &centres, shifts, &mut states);
+        }
+    }
+    let labels: Vec<u32> = states.iter().map(|state| state.label).collect();
+    let inertia = inertia_of(data.data(), d, &labels, &centres);
+    Run { centres: centres.raw, labels, inertia, n_iter, converged }
+}
+
+/// Assigns every point with the blocked kernel and sets both bounds.
+fn full_assignment(prepared: &Prepared<'_>, centres: &Centres, states: &mut [PointState]) {
+    let x = prepared.data.data();
+    let d = centres.d;
+    states.par_chunks_mut(CHUNK).enumerate().for_each_init(
+        || (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK)),
+        |(scratch, nearest), (chunk_idx, chunk)| {
+            let start = chunk_idx * CHUNK;
+            let m = scratch.gather(x, d, &prepared.mean, start..start + chunk.len());
+            scratch.nearest_two(m, centres, nearest);
+            for (state, found) in chunk.iter_mut().zip(nearest.iter()) {
+                set_state(state, found);
+            }
+        },
+    );
+}
+
+#[inline]
+fn set_state(state: &mut PointState, found: &Nearest) {
+    state.label = found.best;
+    state.upper = found.best_d2.sqrt();
+    state.lower = found.second_d2.sqrt();
+}
+
+/// One pruned assignment pass; returns the label changes in point order.
+fn bounded_assignment(
+    prepared: &Prepared<'_>,
+    centres: &Centres,
+    shifts: &Shifts,
+    states: &mut [PointState],
+) -> (Vec<Move>, usize) {
+    let x = prepared.data.data();
+    let d = centres.d;
+    let per_chunk: Vec<(Vec<Move>, usize)> = states
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map_init(
+            || (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK)),
+            |(scratch, nearest, pending), (chunk_idx, chunk)| {
+                let start = chunk_idx * CHUNK;
+                pending.clear();
+                for (offset, state) in chunk.iter_mut().enumerate() {
+                    let own = state.label as usize;
+                    state.upper += shifts.per_centre[own];
+                    state.lower -=
+                        if state.label == shifts.argmax { shifts.second_max } else { shifts.max };
+                    let bound = state.lower.max(shifts.half_separation[own]);
+                    if state.upper <= bound {
+                        continue;
+                    }
+                    let row = &x[(start + offset) * d..(start + offset + 1) * d];
+                    state.upper = sq_dist(row, centres.row(own)).sqrt() * (1.0 + 1e-6);
+                    if state.upper <= bound {
+                        continue;
+                    }
+                    pending.push(offset);
+                }
+                if pending.is_empty() {
+                    return (Vec::new(), 0);
+                }
+
+                let m = scratch.gather(x, d, &prepared.mean, pending.iter().map(|&o| start + o));
+                scratch.nearest_two(m, centres, nearest);
+                let mut moves = Vec::new();
+                for (&offset, found) in pending.iter().zip(nearest.iter()) {
+                    let state = &mut chunk[offset];
+                    let from = state.label;
+                    set_state(state, found);
+                    if found.best != from {
+                        let point = (start + offset) as u32;
+                        moves.push(Move { point, from, to: found.best });
+                    }
+                }
+                (moves, pending.len())
+            },
+        )
+        .collect();
+    let n_recomputed = per_chunk.iter().map(|(_, n)| n).sum();
+    let moves = per_chunk.into_iter().flat_map(|(moves, _)| moves).collect();
+    (moves, n_recomputed)
+}
+
+/// Recomputes the f64 centre sums and counts from the labels.
+fn rebuild_sums(x: &[f32], d: usize, states: &[PointState], sums: &mut [f64], counts: &mut [u64]) {
+    let k = counts.len();
+    let partials: Vec<(Vec<f64>, Vec<u64>)> = x
+        .par_chunks(SUM_CHUNK * d)
+        .zip(states.par_chunks(SUM_CHUNK))
+        .map(|(rows, chunk_states)| {
+            let mut part_sums = vec![0.0f64; k * d];
+            let mut part_counts = vec![0u64; k];
+            for (row, state) in rows.chunks_exact(d).zip(chunk_states) {
+                let label = state.label as usize;
+                part_counts[label] += 1;
+                for (sum, &value) in part_sums[label * d..(label + 1) * d].iter_mut().zip(row) {
+                    *sum += f64::from(value);
+                }
+            }
+            (part_sums, part_counts)
+        })
+        .collect();
+    sums.fill(0.0);
+    counts.fill(0);
+    for (part_sums, part_counts) in partials {
+        sums.iter_mut().zip(part_sums).for_each(|(s, p)| *s += p);
+        counts.iter_mut().zip(part_counts).for_each(|(c, p)| *c += p);
+    }
+}
+
+/// Applies label changes to the sums; each cluster's updates run in point order.
+fn apply_moves(x: &[f32], d: usize, moves: &[Move], sums: &mut [f64], counts: &mut [u64]) {
+    let k = counts.len();
+    let mut per_cluster: Vec<Vec<(u32, bool)>> = vec![Vec::new(); k];
+    for m in moves {
+        per_cluster[m.from as usize].push((m.point, false));
+        per_cluster[m.to as usize].push((m.point, true));
+    }
+    sums.par_chunks_mut(d).zip(counts.par_iter_mut()).zip(per_cluster.par_iter()).for_each(
+        |((sum, count), updates)| {
+            for &(point, add) in updates {
+                let row = &x[point as usize * d..(point as usize + 1) * d];
+                if add {
+                    *count += 1;
+                    sum.iter_mut().zip(row).for_each(|(s, &v)| *s += f64::from(v));
+                } else {
+                    *count -= 1;
+                    sum.iter_mut().zip(row).for_each(|(s, &v)| *s -= f64::from(v));
+                }
+            }
+        },
+    );
+}
+
+/// Means from sums; an empty cluster keeps its previous centre until it is re-seeded.
+fn centres_from_sums(sums: &[f64], counts: &[u64], previous: &Centres, d: usize) -> Vec<f32> {
+    let mut raw = Vec::with_capacity(sums.len());
+    for (j, (sum, &count)) in sums.chunks_exact(d).zip(counts).enumerate() {
+        if count == 0 {
+            raw.extend_from_slice(previous.row(j));
+        } else {
+            raw.extend(sum.iter().map(|s| (s / count as f64) as f32));
+        }
+    }
+    raw
+}
+
+/// Re-seeds each empty cluster with the point farthest from its centre (as scikit-learn
+/// does), taking points only from clusters that keep at least one other point.
+fn relocate_empty(
+    prepared: &Prepared<'_>,
+    centres: &Centres,
+    empty: &[usize],
+    states: &mut [PointState],
+    sums: &mut [f64],
+    counts: &mut [u64],
+) {
+    let x = prepared.data.data();
+    let d = centres.d;
+    let distances: Vec<f32> = states
+        .par_iter()
+        .enumerate()
+        .map(|(i, state)| sq_dist(&x[i * d..(i + 1) * d], centres.row(state.label as usize)))
+        .collect();
+    let mut order: Vec<u32> = (0..states.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        distances[b as usize].total_cmp(&distances[a as usize]).then(a.cmp(&b))
+    });
+
+    let mut candidates = order.into_iter();
+    for &target in empty {
+        let Some(point) = candidates.by_ref().find(|&p| counts[states[p as usize].label as usize] > 1)
+        else {
+            break;
+        };
+        let point = point as usize;
+        let row = &x[point * d..(point + 1) * d];
+        let from = states[point].label as usize;
+        counts[from] -= 1;
+        sums[from * d..(from + 1) * d].iter_mut().zip(row).for_each(|(s, &v)| *s -= f64::from(v));
+        counts[target] = 1;
+        sums[target * d..(target + 1) * d].iter_mut().zip(row).for_each(|(s, &v)| *s = f64::from(v));
+        // The point now sits exactly on its new centre; a zero lower bound makes the next
+        // pass look at it again.
+        states[point] = PointState { label: target as u32, upper: 0.0, lower: 0.0 };
+    }
+}
