@@ -6,7 +6,7 @@ use crate::kernel::{assign_all, sq_dist, Centres};
 use crate::{KMeansError, Matrix};
 
 /// A fitted (or loaded) K-means model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct KMeans {
     pub(crate) centres: Vec<f32>,
     pub(crate) n_clusters: usize,
