@@ -95,7 +95,12 @@ pub(crate) fn run(args: ClusterArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_table(out: &mut impl Write, model: &KMeans, table: &Table, fit_s: f64) -> anyhow::Result<()> {
+fn write_table(
+    out: &mut impl Write,
+    model: &KMeans,
+    table: &Table,
+    fit_s: f64,
+) -> anyhow::Result<()> {
     writeln!(out, "points      {} x {}", table.n_rows, table.n_cols)?;
     writeln!(out, "clusters    {}", model.n_clusters())?;
     writeln!(out, "inertia     {:.6e}", model.inertia())?;

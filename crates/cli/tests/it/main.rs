@@ -1,0 +1,3 @@
+//! Integration tests of the `centroid` binary, compiled into one test binary.
+
+mod cluster;
