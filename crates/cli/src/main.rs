@@ -2,9 +2,11 @@
 
 mod args;
 mod commands;
+mod progress;
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 
 use crate::args::{Cli, Command};
@@ -33,6 +35,21 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Opens a database that must already exist (commands other than `import` and `serve` do not
+/// create one, so a typo in `--db` is an error rather than an empty new file).
+pub(crate) fn open_existing_store(
+    path: &std::path::Path,
+) -> anyhow::Result<centroid_store::SqliteStore> {
+    if !path.exists() {
+        anyhow::bail!(
+            "database {} does not exist; create it with `centroid import`",
+            path.display()
+        );
+    }
+    centroid_store::SqliteStore::open(path)
+        .with_context(|| format!("cannot open database {}", path.display()))
 }
 
 fn init_logging(verbose: u8) {

@@ -5,11 +5,13 @@
 //! [`train::train`] is the pure part (no I/O); [`run`] wires it to a store.
 
 pub mod assign;
+pub mod profile;
 pub mod recommend;
 pub mod run;
 pub mod train;
 
 pub use assign::{Placement, Placer};
+pub use profile::{cluster_profiles, ClusterProfile, FeatureContrast};
 pub use recommend::{consumed_items, select, Recommendation, Selection, DEFAULT_CONSUMED};
 pub use run::{
     current_user_state, fold_pending, run_training, NoProgress, Progress, RunOptions, TrainReport,
