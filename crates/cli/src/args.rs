@@ -30,6 +30,8 @@ pub(crate) enum Command {
     Export(ExportArgs),
     /// Describe the clusters of the current model.
     Clusters(ClustersArgs),
+    /// Run the HTTP API (events, assignment, recommendations, content, profiles, training).
+    Serve(ServeArgs),
 }
 
 /// Input formats of `centroid import`.
@@ -78,9 +80,18 @@ pub(crate) struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
 
-    /// Start K-means from these centres (CSV with the feature columns, or .npy).
+    /// Start K-means from these centres (CSV with the feature columns and a header, as the
+    /// reference pipeline's `init_centers.csv`).
     #[arg(long)]
     pub(crate) init: Option<PathBuf>,
+
+    /// K-means restarts (the lowest inertia wins).
+    #[arg(long, default_value_t = 4)]
+    pub(crate) n_init: usize,
+
+    /// K-means iteration limit.
+    #[arg(long, default_value_t = 300)]
+    pub(crate) max_iter: usize,
 
     /// Refold every stored event instead of only the new ones.
     #[arg(long)]
@@ -154,6 +165,21 @@ pub(crate) struct ClustersArgs {
     /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Database file (created when missing); overrides `database.path`.
+    #[arg(long)]
+    pub(crate) db: Option<PathBuf>,
+
+    /// Address to listen on (default 127.0.0.1:8080); overrides `server.bind`.
+    #[arg(long)]
+    pub(crate) bind: Option<std::net::SocketAddr>,
+
+    /// TOML configuration file (see config.example.toml); `CENTROID_*` variables override it.
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,14 @@ pub(crate) fn run(args: TrainArgs) -> anyhow::Result<()> {
         Some(path) => Some(read_centres(path)?),
         None => None,
     };
-    let params = TrainParams { k, seed: args.seed, init_centres, ..TrainParams::default() };
+    let params = TrainParams {
+        k,
+        seed: args.seed,
+        n_init: args.n_init,
+        max_iter: args.max_iter,
+        init_centres,
+        ..TrainParams::default()
+    };
     let options = RunOptions { full: args.full };
 
     let report = run_training(&store, &params, &options, &StageBars::new())
