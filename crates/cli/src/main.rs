@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod import;
 mod progress;
 
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Command::Recommend(args) => commands::recommend::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Clusters(args) => commands::clusters::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
 
     match result {
@@ -54,13 +56,18 @@ pub(crate) fn open_existing_store(
 
 fn init_logging(verbose: u8) {
     let default_level = match verbose {
-        0 => "warn,centroid=info",
+        0 => "warn",
         1 => "info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -21,7 +21,8 @@ pub(crate) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let params = TrainParams {
         k,
         seed: args.seed,
-        n_init: args.n_init,
+        // Given centres make every restart the same run.
+        n_init: if init_centres.is_some() { 1 } else { args.n_init },
         max_iter: args.max_iter,
         init_centres,
         ..TrainParams::default()

@@ -1,3 +1,5 @@
 //! Integration tests of the `centroid` binary, compiled into one test binary.
 
 mod cluster;
+mod pipeline;
+mod reference;
