@@ -1,0 +1,2 @@
+//! Plots.
+pub fn x() {}
