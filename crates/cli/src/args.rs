@@ -32,6 +32,8 @@ pub(crate) enum Command {
     Clusters(ClustersArgs),
     /// Run the HTTP API (events, assignment, recommendations, content, profiles, training).
     Serve(ServeArgs),
+    /// Measure recommendation quality offline: clusters against popularity, per K.
+    Evaluate(EvaluateArgs),
 }
 
 /// Input formats of `centroid import`.
@@ -221,6 +223,78 @@ pub(crate) struct ClusterArgs {
     pub(crate) sample: Option<usize>,
 
     /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Data-set rules of `centroid evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EvaluatePreset {
+    /// Ratings >= 4 are relevant and weigh 1; genre features.
+    Movielens,
+    /// Every event is relevant; view 1, like 2, cart 3, purchase 4; category features.
+    Taobao,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvaluateArgs {
+    /// Database filled by `centroid import`.
+    #[arg(long, required_unless_present_any = ["movielens", "taobao"])]
+    pub(crate) db: Option<PathBuf>,
+
+    /// Read a MovieLens directory (movies.csv, ratings.csv) instead of a database.
+    #[arg(long, conflicts_with_all = ["db", "taobao"])]
+    pub(crate) movielens: Option<PathBuf>,
+
+    /// Read a Taobao UserBehavior file instead of a database.
+    #[arg(long, conflicts_with_all = ["db", "movielens"])]
+    pub(crate) taobao: Option<PathBuf>,
+
+    /// Methods to run (see docs/evaluation.md); `all` runs every one.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "pop,pop-unweighted,cluster-pop,blend-pop,blend-lift,itemknn,ease"
+    )]
+    pub(crate) methods: Vec<String>,
+
+    /// The K sweep of the cluster methods.
+    #[arg(short = 'k', long = "k", value_delimiter = ',', default_value = "1,4,8,16,32,64")]
+    pub(crate) k: Vec<usize>,
+
+    /// Directory for evaluation.json, evaluation.md and the SVG plots (created when missing).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+
+    /// Data-set rules; by default `movielens` when every event is a rating, else `taobao`.
+    #[arg(long, value_enum)]
+    pub(crate) preset: Option<EvaluatePreset>,
+
+    /// Ratings at or above this are relevant and weigh 1, lower ones weigh 0.
+    #[arg(long)]
+    pub(crate) rating_threshold: Option<f64>,
+
+    /// Behaviour weights, e.g. `view=1,like=2,add_to_cart=3,purchase=4`.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) weights: Vec<String>,
+
+    /// K-means seed of the reported rows.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+
+    /// Also repeat `cluster-pop` over these seeds and report the spread, e.g. `0,1,2,3,4`.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) seeds: Vec<u64>,
+
+    /// K-means restarts.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) n_init: usize,
+
+    /// Describe the clusters of this K (default: the best `cluster-pop` K on validation).
+    #[arg(long)]
+    pub(crate) describe_k: Option<usize>,
+
+    /// Print the JSON report instead of the table.
     #[arg(long)]
     pub(crate) json: bool,
 }

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Export(args) => commands::export::run(args),
         Command::Clusters(args) => commands::clusters::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(args),
     };
 
     match result {

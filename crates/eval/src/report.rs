@@ -25,6 +25,8 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Inertia and silhouette of the full-train K-means for each K.
     pub k_scores: Vec<KScoreRow>,
+    /// `cluster-pop` over several K-means seeds, per K.
+    pub seed_spread: Vec<SeedSpread>,
     /// What each cluster is, for one K.
     pub clusters: Option<ClusterProfiles>,
     /// Settings that could not be run, with the reason.
@@ -120,6 +122,40 @@ pub struct KScoreRow {
     pub silhouette: Option<f64>,
 }
 
+/// Mean, minimum and maximum of a metric over seeds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Spread {
+    /// Mean.
+    pub mean: f64,
+    /// Minimum.
+    pub min: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of a non-empty list of values.
+    pub fn of(values: &[f64]) -> Spread {
+        let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Spread { mean, min, max }
+    }
+}
+
+/// `cluster-pop` at one K over several seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedSpread {
+    /// Number of clusters.
+    pub k: usize,
+    /// The seeds.
+    pub seeds: Vec<u64>,
+    /// NDCG@10 over the seeds.
+    pub ndcg: Spread,
+    /// HR@10 over the seeds.
+    pub hr: Spread,
+}
+
 /// The clusters of one K.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterProfiles {
@@ -212,6 +248,26 @@ impl Report {
             for score in &self.k_scores {
                 let silhouette = score.silhouette.map_or("-".to_owned(), |s| format!("{s:.3}"));
                 let _ = writeln!(out, "| {} | {:.1} | {} |", score.k, score.inertia, silhouette);
+            }
+        }
+        if !self.seed_spread.is_empty() {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "| K | NDCG@10 mean [min, max] | HR@10 mean [min, max] | seeds |");
+            let _ = writeln!(out, "|---|---|---|---|");
+            for row in &self.seed_spread {
+                let seeds: Vec<String> = row.seeds.iter().map(u64::to_string).collect();
+                let _ = writeln!(
+                    out,
+                    "| {} | {:.4} [{:.4}, {:.4}] | {:.4} [{:.4}, {:.4}] | {} |",
+                    row.k,
+                    row.ndcg.mean,
+                    row.ndcg.min,
+                    row.ndcg.max,
+                    row.hr.mean,
+                    row.hr.min,
+                    row.hr.max,
+                    seeds.join(",")
+                );
             }
         }
         for skipped in &self.skipped {

@@ -18,7 +18,8 @@ use crate::metrics::{evaluate as score_lists, paired_difference, Metrics};
 use crate::protocol::{FeatureKind, Protocol, Relevance, Weights};
 use crate::rank::{rank_grouped, rank_per_user, sorted_catalogue, Lists};
 use crate::report::{
-    ClusterProfile, ClusterProfiles, Fingerprints, KScoreRow, Report, Row, Rules, SplitSummary,
+    ClusterProfile, ClusterProfiles, Fingerprints, KScoreRow, Report, Row, Rules, SeedSpread, Spread,
+    SplitSummary,
 };
 use crate::split::Fold;
 use crate::EvalError;
@@ -118,6 +119,9 @@ pub struct Options {
     pub kmeans: KMeansSettings,
     /// Points used for the silhouette of each K.
     pub silhouette_sample: usize,
+    /// Seeds over which `cluster-pop` is repeated to show the spread K-means randomness
+    /// gives (the protocol compares K-means methods against such a spread).
+    pub spread_seeds: Vec<u64>,
     /// The K whose clusters are described (default: the best `cluster-pop` K > 1 on
     /// validation).
     pub describe_k: Option<usize>,
@@ -138,6 +142,7 @@ impl Default for Options {
             ks: vec![1, 4, 8, 16, 32, 64],
             kmeans: KMeansSettings::default(),
             silhouette_sample: 2000,
+            spread_seeds: Vec::new(),
             describe_k: None,
         }
     }
@@ -196,6 +201,11 @@ pub fn evaluate(
     let has_cluster_method = order.iter().any(|m| m.per_k());
     let k_scores = if has_cluster_method { run.k_scores(&ks) } else { Vec::new() };
     let clusters = if has_cluster_method { run.describe(&rows)? } else { None };
+    let seed_spread = if order.contains(&Method::ClusterPop) && !options.spread_seeds.is_empty() {
+        run.seed_spread(&ks)
+    } else {
+        Vec::new()
+    };
     Ok(Report {
         protocol_version: 1,
         rules: rules(protocol),
@@ -209,6 +219,7 @@ pub fn evaluate(
         k1_check: run.k1_check,
         rows,
         k_scores,
+        seed_spread,
         clusters,
         skipped: run.skipped,
     })
@@ -493,6 +504,45 @@ impl<'a> Run<'a> {
             }
             _ => unreachable!("global methods go through global_row"),
         }
+    }
+
+    fn seed_spread(&mut self, ks: &[usize]) -> Vec<SeedSpread> {
+        let n = self.n();
+        let kind = self.protocol.features;
+        let (table, rows) = self.test_state.features(self.data, kind);
+        let (table, rows) = (table.clone(), rows.clone());
+        let mut out = Vec::new();
+        for &k in ks {
+            let mut ndcg = Vec::new();
+            let mut hr = Vec::new();
+            for &seed in &self.options.spread_seeds {
+                let settings = KMeansSettings { seed, ..self.options.kmeans };
+                let clustering =
+                    match cluster_users(&rows, &table.users, self.data.users.len(), k, settings) {
+                        Ok(c) => c,
+                        Err(error) => {
+                            tracing::warn!(k, seed, %error, "seed skipped");
+                            continue;
+                        }
+                    };
+                let counts =
+                    cluster_counts(self.data, self.test, &clustering.labels, k, &self.protocol.weights);
+                let lists = rank_grouped(self.test, &clustering.labels, &counts, n);
+                let metrics = score_lists(self.test, &lists, n);
+                ndcg.push(metrics.ndcg);
+                hr.push(metrics.hr);
+            }
+            if ndcg.is_empty() {
+                continue;
+            }
+            out.push(SeedSpread {
+                k,
+                seeds: self.options.spread_seeds.clone(),
+                ndcg: Spread::of(&ndcg),
+                hr: Spread::of(&hr),
+            });
+        }
+        out
     }
 
     fn global_top(&self) -> Vec<String> {

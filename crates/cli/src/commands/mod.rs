@@ -2,6 +2,7 @@
 
 pub(crate) mod cluster;
 pub(crate) mod clusters;
+pub(crate) mod evaluate;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod recommend;
