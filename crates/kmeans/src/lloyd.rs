@@ -116,6 +116,7 @@ pub(crate) fn lloyd(
     let mut converged = false;
     let mut strict = false;
     let mut n_iter = 0;
+    let mut tightening = Tightening::ALWAYS;
 
     for iteration in 0..max_iter {
         n_iter = iteration + 1;
@@ -126,7 +127,9 @@ pub(crate) fn lloyd(
                 (None, n)
             }
             Some(shifts) => {
-                let (moves, n_recomputed) = bounded_assignment(prepared, &centres, shifts, &mut states);
+                let (moves, n_recomputed, stats) =
+                    bounded_assignment(prepared, &centres, shifts, &mut states, tightening);
+                tightening = tightening.next(stats);
                 (Some(moves), n_recomputed)
             }
         };
@@ -141,7 +144,7 @@ pub(crate) fn lloyd(
 
         let n_moved = moves.as_ref().map_or(n, Vec::len);
         match moves {
-            Some(moves) if moves.len() <= n / 8 => {
+            Some(moves) if moves.len() <= n / 3 => {
                 apply_moves(data.data(), d, &moves, &mut sums, &mut counts)
             }
             _ => rebuild_sums(data.data(), d, &states, &mut sums, &mut counts),
@@ -175,7 +178,7 @@ pub(crate) fn lloyd(
     if !strict {
         // The last update moved the centres: bring the labels up to date with them.
         if let Some(shifts) = &shifts {
-            bounded_assignment(prepared, &centres, shifts, &mut states);
+            bounded_assignment(prepared, &centres, shifts, &mut states, Tightening::ALWAYS);
         }
     }
     let labels: Vec<u32> = states.iter().map(|state| state.label).collect();
@@ -207,22 +210,54 @@ fn set_state(state: &mut PointState, found: &Nearest) {
     state.lower = found.second_d2.sqrt();
 }
 
-/// One pruned assignment pass; returns the label changes in point order.
+/// Whether the exact distance to the own centre is worth computing before a full
+/// recomputation: it costs about `1/K` of one, and pays off only while it often proves that a
+/// point stays. The choice depends on the previous pass only, so it is deterministic.
+#[derive(Debug, Clone, Copy)]
+struct Tightening {
+    /// Tighten every `stride`-th failing point (1: all of them; more: a probe).
+    stride: usize,
+}
+
+impl Tightening {
+    const ALWAYS: Self = Self { stride: 1 };
+    const PROBE: Self = Self { stride: 8 };
+
+    fn next(self, stats: TightenStats) -> Self {
+        // Keep tightening while it saves at least one recomputation in five tries.
+        if stats.tried == 0 || stats.rescued * 5 >= stats.tried {
+            Self::ALWAYS
+        } else {
+            Self::PROBE
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct TightenStats {
+    tried: usize,
+    rescued: usize,
+}
+
+/// One pruned assignment pass; returns the label changes in point order, the number of
+/// points recomputed, and how tightening fared.
 fn bounded_assignment(
     prepared: &Prepared<'_>,
     centres: &Centres,
     shifts: &Shifts,
     states: &mut [PointState],
-) -> (Vec<Move>, usize) {
+    tightening: Tightening,
+) -> (Vec<Move>, usize, TightenStats) {
     let x = prepared.data.data();
     let d = centres.d;
-    let per_chunk: Vec<(Vec<Move>, usize)> = states
+    let per_chunk: Vec<(Vec<Move>, usize, TightenStats)> = states
         .par_chunks_mut(CHUNK)
         .enumerate()
         .map_init(
             || (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK)),
             |(scratch, nearest, pending), (chunk_idx, chunk)| {
                 let start = chunk_idx * CHUNK;
+                let mut stats = TightenStats::default();
                 pending.clear();
                 for (offset, state) in chunk.iter_mut().enumerate() {
                     let own = state.label as usize;
@@ -233,15 +268,19 @@ fn bounded_assignment(
                     if state.upper <= bound {
                         continue;
                     }
-                    let row = &x[(start + offset) * d..(start + offset + 1) * d];
-                    state.upper = sq_dist(row, centres.row(own)).sqrt() * (1.0 + 1e-6);
-                    if state.upper <= bound {
-                        continue;
+                    if (start + offset) % tightening.stride == 0 {
+                        let row = &x[(start + offset) * d..(start + offset + 1) * d];
+                        state.upper = sq_dist(row, centres.row(own)).sqrt() * (1.0 + 1e-6);
+                        stats.tried += 1;
+                        if state.upper <= bound {
+                            stats.rescued += 1;
+                            continue;
+                        }
                     }
                     pending.push(offset);
                 }
                 if pending.is_empty() {
-                    return (Vec::new(), 0);
+                    return (Vec::new(), 0, stats);
                 }
 
                 let m = scratch.gather(x, d, &prepared.mean, pending.iter().map(|&o| start + o));
@@ -256,13 +295,16 @@ fn bounded_assignment(
                         moves.push(Move { point, from, to: found.best });
                     }
                 }
-                (moves, pending.len())
+                (moves, pending.len(), stats)
             },
         )
         .collect();
-    let n_recomputed = per_chunk.iter().map(|(_, n)| n).sum();
-    let moves = per_chunk.into_iter().flat_map(|(moves, _)| moves).collect();
-    (moves, n_recomputed)
+    let n_recomputed = per_chunk.iter().map(|(_, n, _)| n).sum();
+    let stats = per_chunk.iter().fold(TightenStats::default(), |total, (_, _, part)| {
+        TightenStats { tried: total.tried + part.tried, rescued: total.rescued + part.rescued }
+    });
+    let moves = per_chunk.into_iter().flat_map(|(moves, _, _)| moves).collect();
+    (moves, n_recomputed, stats)
 }
 
 /// Recomputes the f64 centre sums and counts from the labels.
