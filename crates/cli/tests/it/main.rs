@@ -1,5 +1,6 @@
 //! Integration tests of the `centroid` binary, compiled into one test binary.
 
 mod cluster;
+mod evaluate;
 mod pipeline;
 mod reference;
