@@ -260,20 +260,37 @@ impl ClusterView {
         cluster_of: impl Fn(&str) -> Option<u32> + Sync,
         params: &ViewParams,
     ) -> ClusterView {
-        // Per cluster, the sums of every item its users touched.
-        let mut per_cluster: Vec<FastMap<&str, ItemSums>> = vec![FastMap::default(); n_clusters];
+        // Content ids are interned once, so the per-cluster sums are dense arrays and strings
+        // are only copied for the items that make a list.
+        let mut content_index: FastMap<&str, u32> = FastMap::default();
+        let mut contents: Vec<&str> = Vec::new();
+        for (_, user) in state.users() {
+            for content_id in user.interactions.keys() {
+                if !content_index.contains_key(content_id.as_str()) {
+                    content_index.insert(content_id.as_str(), contents.len() as u32);
+                    contents.push(content_id.as_str());
+                }
+            }
+        }
+
+        // Sparse per cluster (a cluster touches a fraction of the catalogue), dense overall.
+        let mut per_cluster: Vec<FastMap<u32, ItemSums>> = vec![FastMap::default(); n_clusters];
+        let mut global = vec![ItemSums::default(); contents.len()];
         let mut n_users = vec![0usize; n_clusters];
         let (mut rating_sum, mut rating_count) = (0i64, 0u64);
         for (user_id, user) in state.users() {
             rating_sum += user.aggregate.rating_sum.0;
             rating_count += user.aggregate.counts[EventType::Rating.index()];
-            let Some(cluster) = cluster_of(user_id).filter(|&c| (c as usize) < n_clusters) else {
-                continue;
-            };
-            n_users[cluster as usize] += 1;
-            let sums = &mut per_cluster[cluster as usize];
+            let cluster = cluster_of(user_id).filter(|&c| (c as usize) < n_clusters);
+            if let Some(cluster) = cluster {
+                n_users[cluster as usize] += 1;
+            }
             for (content_id, interaction) in &user.interactions {
-                sums.entry(content_id.as_str()).or_default().add(interaction);
+                let idx = content_index[content_id.as_str()];
+                global[idx as usize].add(interaction);
+                if let Some(cluster) = cluster {
+                    per_cluster[cluster as usize].entry(idx).or_default().add(interaction);
+                }
             }
         }
         let mu = if rating_count > 0 {
@@ -282,20 +299,18 @@ impl ClusterView {
             0.0
         };
 
-        let mut global: FastMap<&str, ItemSums> = FastMap::default();
-        for (_, user) in state.users() {
-            for (content_id, interaction) in &user.interactions {
-                global.entry(content_id.as_str()).or_default().add(interaction);
-            }
-        }
-        let global_totals = totals(&global, params, mu);
-
+        let global_totals = totals(global.iter(), params, mu);
         let clusters = per_cluster
-            .par_iter()
+            .into_par_iter()
             .zip(n_users.par_iter())
-            .map(|(sums, &n)| lists_of(sums, n, Some((&global, &global_totals)), params, mu))
+            .map(|(sums, &n)| {
+                let sums: Vec<(u32, ItemSums)> = sums.into_iter().collect();
+                lists_of(&sums, &contents, n, Some((&global, &global_totals)), params, mu)
+            })
             .collect();
-        let global_lists = lists_of(&global, state.n_users(), None, params, mu);
+        let global_indexed: Vec<(u32, ItemSums)> =
+            global.iter().enumerate().map(|(i, s)| (i as u32, *s)).collect();
+        let global_lists = lists_of(&global_indexed, &contents, state.n_users(), None, params, mu);
 
         ClusterView {
             clusters,
@@ -317,9 +332,9 @@ impl ClusterView {
 }
 
 /// Sum of every metric's score over a group's items (the `C_k` and `G` of the lift).
-fn totals(sums: &FastMap<&str, ItemSums>, params: &ViewParams, mu: f64) -> [f64; 7] {
+fn totals<'a>(sums: impl Iterator<Item = &'a ItemSums>, params: &ViewParams, mu: f64) -> [f64; 7] {
     let mut merged = ItemSums::default();
-    for item in sums.values() {
+    for item in sums {
         merged.merge(item);
     }
     let mut out = [0.0; 7];
@@ -332,59 +347,55 @@ fn totals(sums: &FastMap<&str, ItemSums>, params: &ViewParams, mu: f64) -> [f64;
 }
 
 fn lists_of(
-    sums: &FastMap<&str, ItemSums>,
+    sums: &[(u32, ItemSums)],
+    contents: &[&str],
     n_users: usize,
-    global: Option<(&FastMap<&str, ItemSums>, &[f64; 7])>,
+    global: Option<(&[ItemSums], &[f64; 7])>,
     params: &ViewParams,
     mu: f64,
 ) -> ClusterLists {
-    let own_totals = totals(sums, params, mu);
+    let own_totals = totals(sums.iter().map(|(_, s)| s), params, mu);
     let mut top = Vec::with_capacity(Metric::ALL.len());
     let mut lift = Vec::with_capacity(Metric::ALL.len());
+    let mut scored: Vec<(u32, f64)> = Vec::new();
     for metric in Metric::ALL {
-        let scored: Vec<RankedItem> = sums
-            .iter()
-            .filter_map(|(id, s)| {
-                s.score(metric, params, mu)
-                    .map(|score| RankedItem { content_id: (*id).to_owned(), score })
-            })
-            .collect();
-        top.push(best(scored, params.top_n));
+        scored.clear();
+        scored.extend(
+            sums.iter().filter_map(|(i, s)| s.score(metric, params, mu).map(|score| (*i, score))),
+        );
+        top.push(best(&mut scored, contents, params.top_n));
 
-        let lifted = match global {
-            Some((global_sums, global_totals)) if metric != Metric::Rating => {
-                let cluster_total = own_totals[metric.index()];
-                let global_total = global_totals[metric.index()];
-                let a = params.lift_pseudo_count;
-                sums.iter()
-                    .filter_map(|(id, s)| {
-                        let c = s.score(metric, params, mu)?;
-                        let g = global_sums.get(id)?.score(metric, params, mu)?;
-                        let expected = cluster_total * g / global_total;
-                        Some(RankedItem {
-                            content_id: (*id).to_owned(),
-                            score: (c + a) / (expected + a),
-                        })
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
-        lift.push(best(lifted, params.top_n));
+        scored.clear();
+        if let Some((global_sums, global_totals)) = global.filter(|_| metric != Metric::Rating) {
+            let cluster_total = own_totals[metric.index()];
+            let global_total = global_totals[metric.index()];
+            let a = params.lift_pseudo_count;
+            scored.extend(sums.iter().filter_map(|(i, s)| {
+                let c = s.score(metric, params, mu)?;
+                let g = global_sums[*i as usize].score(metric, params, mu)?;
+                let expected = cluster_total * g / global_total;
+                Some((*i, (c + a) / (expected + a)))
+            }));
+        }
+        lift.push(best(&mut scored, contents, params.top_n));
     }
     ClusterLists { n_users, top, lift }
 }
 
 /// The `n` best items, score descending then content id ascending.
-fn best(mut items: Vec<RankedItem>, n: usize) -> Vec<RankedItem> {
-    let order = |a: &RankedItem, b: &RankedItem| {
-        b.score.total_cmp(&a.score).then_with(|| a.content_id.cmp(&b.content_id))
+fn best(scored: &mut [(u32, f64)], contents: &[&str], n: usize) -> Vec<RankedItem> {
+    let order = |a: &(u32, f64), b: &(u32, f64)| {
+        b.1.total_cmp(&a.1).then_with(|| contents[a.0 as usize].cmp(contents[b.0 as usize]))
     };
-    if items.len() > n && n > 0 {
-        items.select_nth_unstable_by(n - 1, order);
-        items.truncate(n);
-    }
-    items.sort_unstable_by(order);
-    items.truncate(n);
-    items
+    let kept = if scored.len() > n && n > 0 {
+        scored.select_nth_unstable_by(n - 1, order);
+        &mut scored[..n]
+    } else {
+        &mut scored[..]
+    };
+    kept.sort_unstable_by(order);
+    kept.iter()
+        .take(n)
+        .map(|&(i, score)| RankedItem { content_id: contents[i as usize].to_owned(), score })
+        .collect()
 }
