@@ -30,6 +30,15 @@ use crate::import::{parse_files, total_bytes, Chunk, Reject, Sink, MAX_REPORTED_
 /// amortises both, and bounds what a crash can lose to one batch.
 const BATCH_EVENTS: usize = 200_000;
 
+/// Environment variable that overrides [`BATCH_EVENTS`]; tests use small batches to interrupt
+/// an import after a few commits without a large input.
+const BATCH_EVENTS_VAR: &str = "CENTROID_IMPORT_BATCH_EVENTS";
+
+fn batch_events() -> usize {
+    let from_env = std::env::var(BATCH_EVENTS_VAR).ok().and_then(|v| v.parse().ok());
+    from_env.filter(|&n: &usize| n > 0).unwrap_or(BATCH_EVENTS)
+}
+
 /// Events read back per page when folding events that were stored before this import.
 const FOLD_PAGE: usize = 100_000;
 
@@ -209,6 +218,7 @@ fn fold(work: Receiver<FoldWork>) -> ReducerState {
 struct Writer<'s> {
     store: &'s dyn Store,
     fold_tx: Sender<FoldWork>,
+    batch_events: usize,
     events: Vec<Event>,
     merges: Vec<(String, String)>,
     catalogue: Vec<ContentItem>,
@@ -228,10 +238,12 @@ impl<'s> Writer<'s> {
         generation: i64,
         progress: ProgressBar,
     ) -> Self {
+        let batch_events = batch_events();
         Writer {
             store,
             fold_tx,
-            events: Vec::with_capacity(BATCH_EVENTS),
+            batch_events,
+            events: Vec::with_capacity(batch_events),
             merges: Vec::new(),
             catalogue: Vec::new(),
             derived_content: Vec::new(),
@@ -263,9 +275,9 @@ impl<'s> Writer<'s> {
 
         let mut events = chunk.events.into_iter();
         loop {
-            let room = BATCH_EVENTS - self.events.len();
+            let room = self.batch_events - self.events.len();
             self.events.extend(events.by_ref().take(room));
-            if self.events.len() < BATCH_EVENTS {
+            if self.events.len() < self.batch_events {
                 return Ok(());
             }
             self.flush()?;
@@ -286,7 +298,7 @@ impl<'s> Writer<'s> {
             self.derived_content.clear();
         }
 
-        let mut events = std::mem::replace(&mut self.events, Vec::with_capacity(BATCH_EVENTS));
+        let mut events = std::mem::replace(&mut self.events, Vec::with_capacity(self.batch_events));
         self.resolve_links(&mut events)?;
         let outcomes = self.store.append_events(&events).context("storing events")?;
         let mut accepted = Vec::with_capacity(events.len());
