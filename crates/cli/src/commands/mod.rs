@@ -6,4 +6,5 @@ pub(crate) mod evaluate;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod recommend;
+pub(crate) mod serve;
 pub(crate) mod train;
