@@ -147,7 +147,7 @@ export function createTracker(options, env) {
     if (timer != null) env.clearTimeout(timer);
     timer = env.setTimeout(() => {
       timer = null;
-      flush();
+      flush().catch(warn);
     }, delay);
   }
 
@@ -172,16 +172,18 @@ export function createTracker(options, env) {
   function post(path, text) {
     const controller = typeof AbortController != "undefined" ? new AbortController() : null;
     const timeout = controller && env.setTimeout(() => controller.abort(), o.timeout);
-    return env
-      .fetch(base + path, {
-        method: "POST",
-        body: text,
-        headers: { "Content-Type": "text/plain" },
-        keepalive: text.length < 60000,
-        credentials: "omit",
-        signal: controller ? controller.signal : undefined,
-      })
-      .finally(() => timeout && env.clearTimeout(timeout));
+    return new Promise((resolve) =>
+      resolve(
+        env.fetch(base + path, {
+          method: "POST",
+          body: text,
+          headers: { "Content-Type": "text/plain" },
+          keepalive: text.length < 60000,
+          credentials: "omit",
+          signal: controller ? controller.signal : undefined,
+        }),
+      ),
+    ).finally(() => timeout && env.clearTimeout(timeout));
   }
 
   /** Sends what is due; resolves when the queue is empty or waiting for a retry. */
@@ -225,13 +227,14 @@ export function createTracker(options, env) {
 
   function retry(ids) {
     const t = now();
+    // Exponential back-off with jitter (one draw per batch, so the batch stays together):
+    // 1 s, 2 s, 4 s, ... up to `maxBackoff`, each within ±25 %.
+    const jitter = 0.75 + Math.random() / 2;
     const queue = loadQueue()
       .map((entry) => {
         if (!ids.has(entry.id)) return entry;
         entry.n += 1;
-        // Exponential back-off with jitter: 1 s, 2 s, 4 s, ... up to `maxBackoff`.
-        const backoff = Math.min(o.maxBackoff, 1000 * 2 ** (entry.n - 1));
-        entry.at = t + backoff * (0.75 + Math.random() / 2);
+        entry.at = t + Math.min(o.maxBackoff, 1000 * 2 ** (entry.n - 1)) * jitter;
         return entry;
       })
       .filter((entry) => entry.n < o.maxAttempts);
