@@ -66,9 +66,7 @@ pub enum KMeansError {
         n_clusters: usize,
     },
     /// Initial centres (or previous centres) do not have the expected shape.
-    #[error(
-        "centres of length {len} do not form {n_clusters} rows of {n_features} features"
-    )]
+    #[error("centres of length {len} do not form {n_clusters} rows of {n_features} features")]
     CentresShape {
         /// Length of the centre buffer.
         len: usize,

@@ -39,7 +39,11 @@ fn fit_here(params: &ValidKMeansParams, data: Matrix<'_>) -> Result<KMeans, KMea
     }
     if let Init::Centres(centres) = params.init() {
         if centres.len() != k * d {
-            return Err(KMeansError::CentresShape { len: centres.len(), n_clusters: k, n_features: d });
+            return Err(KMeansError::CentresShape {
+                len: centres.len(),
+                n_clusters: k,
+                n_features: d,
+            });
         }
     }
     check_finite(data)?;

@@ -78,7 +78,8 @@ pub(crate) fn kmeans_plus_plus(
                         }
                     }
                     let start = chunk_idx * CHUNK;
-                    let m = scratch.gather(x, d, &prepared.mean, start..start + closest_chunk.len());
+                    let m =
+                        scratch.gather(x, d, &prepared.mean, start..start + closest_chunk.len());
                     let distances = scratch.sq_distances(m, &trial_centres);
                     trial_chunk.copy_from_slice(distances);
                     let mut potentials = vec![0.0f64; n_trials];

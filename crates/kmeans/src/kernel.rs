@@ -36,12 +36,8 @@ pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
     let a_chunks = a.chunks_exact(LANES);
     let b_chunks = b.chunks_exact(LANES);
-    let tail: f32 = a_chunks
-        .remainder()
-        .iter()
-        .zip(b_chunks.remainder())
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum();
+    let tail: f32 =
+        a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| (x - y) * (x - y)).sum();
     for (x, y) in a_chunks.zip(b_chunks) {
         for lane in 0..LANES {
             let diff = x[lane] - y[lane];
@@ -74,7 +70,7 @@ impl Centres {
                 *value -= s;
             }
         }
-        let norms: Vec<f32> = shifted.chunks_exact(d).map(|row| sq_norm(row)).collect();
+        let norms: Vec<f32> = shifted.chunks_exact(d).map(sq_norm).collect();
         let max_norm = norms.iter().copied().fold(0.0, f32::max);
         Self { raw, shifted, norms, max_norm, k, d }
     }
@@ -106,7 +102,11 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     pub(crate) fn new(d: usize, k: usize) -> Self {
-        Self { rows: vec![0.0; CHUNK * d], norms: vec![0.0; CHUNK], products: vec![0.0; CHUNK * k.max(1)] }
+        Self {
+            rows: vec![0.0; CHUNK * d],
+            norms: vec![0.0; CHUNK],
+            products: vec![0.0; CHUNK * k.max(1)],
+        }
     }
 
     /// Copies the given rows, shifted, into the buffer; returns how many there were.
@@ -173,9 +173,11 @@ impl Scratch {
             .expect("the scratch buffer holds m rows of d values");
         let centre_view = ArrayView2::from_shape((k, d), &centres.shifted[..])
             .expect("centres hold k rows of d values");
-        let mut products =
-            ArrayViewMut2::from_shape((k, m).strides((stride, 1)), &mut self.products[..k * stride])
-                .expect("the scratch buffer holds k rows of the padded width");
+        let mut products = ArrayViewMut2::from_shape(
+            (k, m).strides((stride, 1)),
+            &mut self.products[..k * stride],
+        )
+        .expect("the scratch buffer holds k rows of the padded width");
         general_mat_mul(-2.0, &centre_view, &rows.t(), 0.0, &mut products);
 
         out.clear();
@@ -234,7 +236,8 @@ pub(crate) fn assign_all(data: Matrix<'_>, centres: &Centres, shift: &[f32]) -> 
                 let m = scratch.gather(x, d, shift, start..start + chunk_labels.len());
                 scratch.nearest_two(m, centres, nearest);
                 let mut inertia = 0.0f64;
-                for (offset, (label, found)) in chunk_labels.iter_mut().zip(nearest.iter()).enumerate()
+                for (offset, (label, found)) in
+                    chunk_labels.iter_mut().zip(nearest.iter()).enumerate()
                 {
                     *label = found.best;
                     let row = &x[(start + offset) * d..(start + offset + 1) * d];

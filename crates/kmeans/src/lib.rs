@@ -11,8 +11,10 @@
 //!    probability proportional to the squared distance from the nearest centre chosen so
 //!    far; like scikit-learn, we draw `2 + ⌊ln K⌋` candidates per step and keep the one that
 //!    lowers the inertia most. This gives an `O(log K)`-competitive start and far fewer
-//!    Lloyd iterations than random points. Explicit centres can be given instead
-//!    ([`Init::Centres`]).
+//!    Lloyd iterations than random points. Seeding makes one pass over its points per
+//!    centre, so on more than `max(100 000, 1024·K)` points it runs on a uniform sample of
+//!    that size (the Lloyd iterations always use every point). Explicit centres can be
+//!    given instead ([`Init::Centres`]).
 //! 2. **Lloyd iterations**: assign every point to its nearest centre, then move every centre
 //!    to the mean of its points. The iterations are exact (the same result as the textbook
 //!    loop) but accelerated: Hamerly's distance bounds skip the points whose nearest centre

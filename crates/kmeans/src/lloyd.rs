@@ -395,7 +395,8 @@ fn relocate_empty(
 
     let mut candidates = order.into_iter();
     for &target in empty {
-        let Some(point) = candidates.by_ref().find(|&p| counts[states[p as usize].label as usize] > 1)
+        let Some(point) =
+            candidates.by_ref().find(|&p| counts[states[p as usize].label as usize] > 1)
         else {
             break;
         };
@@ -405,7 +406,10 @@ fn relocate_empty(
         counts[from] -= 1;
         sums[from * d..(from + 1) * d].iter_mut().zip(row).for_each(|(s, &v)| *s -= f64::from(v));
         counts[target] = 1;
-        sums[target * d..(target + 1) * d].iter_mut().zip(row).for_each(|(s, &v)| *s = f64::from(v));
+        sums[target * d..(target + 1) * d]
+            .iter_mut()
+            .zip(row)
+            .for_each(|(s, &v)| *s = f64::from(v));
         // The point now sits exactly on its new centre; a zero lower bound makes the next
         // pass look at it again.
         states[point] = PointState { label: target as u32, upper: 0.0, lower: 0.0 };

@@ -7,6 +7,7 @@ use crate::KMeansError;
 pub enum Init {
     /// Greedy k-means++ (the default): each new centre is the best of `2 + ln K` candidates
     /// drawn with probability proportional to the squared distance to the nearest centre.
+    /// On more than `max(100 000, 1024·K)` points it seeds from a uniform sample of that size.
     KMeansPlusPlus,
     /// Start from these centres, `n_clusters × n_features` values in row-major order.
     ///

@@ -65,11 +65,8 @@ impl<'a> Prepared<'a> {
 /// The first non-finite value in row-major order, as an error.
 pub(crate) fn check_finite(data: Matrix<'_>) -> Result<(), KMeansError> {
     let d = data.n_cols();
-    let first = data
-        .data()
-        .par_chunks(SUM_CHUNK * d)
-        .enumerate()
-        .find_map_first(|(chunk_idx, values)| {
+    let first =
+        data.data().par_chunks(SUM_CHUNK * d).enumerate().find_map_first(|(chunk_idx, values)| {
             values
                 .iter()
                 .position(|value| !value.is_finite())

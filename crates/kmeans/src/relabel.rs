@@ -34,9 +34,7 @@ impl KMeans {
         let mut new_ids = vec![u32::MAX; k];
         if k <= previous_k {
             let cost: Vec<f64> = (0..k)
-                .flat_map(|i| {
-                    (0..previous_k).map(move |p| (i, p)).collect::<Vec<_>>()
-                })
+                .flat_map(|i| (0..previous_k).map(move |p| (i, p)))
                 .map(|(i, p)| f64::from(sq_dist(self.centre(i), previous_row(p))))
                 .collect();
             let matched = min_cost_matching(&cost, k, previous_k);
@@ -53,17 +51,16 @@ impl KMeans {
             }
         } else {
             let cost: Vec<f64> = (0..previous_k)
-                .flat_map(|p| (0..k).map(move |i| (p, i)).collect::<Vec<_>>())
+                .flat_map(|p| (0..k).map(move |i| (p, i)))
                 .map(|(p, i)| f64::from(sq_dist(previous_row(p), self.centre(i))))
                 .collect();
             let matched = min_cost_matching(&cost, previous_k, k);
             for (p, &i) in matched.iter().enumerate() {
                 new_ids[i] = p as u32;
             }
-            let mut next = previous_k as u32;
-            for id in new_ids.iter_mut().filter(|id| **id == u32::MAX) {
+            let unmatched = new_ids.iter_mut().filter(|id| **id == u32::MAX);
+            for (next, id) in (previous_k as u32..).zip(unmatched) {
                 *id = next;
-                next += 1;
             }
         }
 

@@ -7,7 +7,11 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use crate::kernel::sq_dist;
 use crate::*;
 
-fn fit_with(values: &[f32], n_features: usize, params: KMeansParams) -> Result<KMeans, KMeansError> {
+fn fit_with(
+    values: &[f32],
+    n_features: usize,
+    params: KMeansParams,
+) -> Result<KMeans, KMeansError> {
     let data = Matrix::new(values, values.len() / n_features, n_features)?;
     fit(&params.check()?, data)
 }
@@ -54,8 +58,7 @@ fn one_iteration_stops_after_one_lloyd_step() {
     // centres become 2 and 10, and the inertia against them is 4 + 0 + 4 + 0.
     let values = [0.0, 2.0, 4.0, 10.0];
 
-    let model =
-        fit_with(&values, 1, from_centres(2, &[0.0, 10.0]).max_iter(1)).unwrap();
+    let model = fit_with(&values, 1, from_centres(2, &[0.0, 10.0]).max_iter(1)).unwrap();
 
     assert!(!model.converged());
     assert_eq!(model.n_iter(), 1);
@@ -251,8 +254,7 @@ fn invalid_parameters_and_shapes_are_errors() {
         KMeansError::SampleTooSmall { sample: 2, n_clusters: 3 }
     );
     assert_eq!(
-        fit_with(&values, 2, from_centres(2, &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]))
-            .unwrap_err(),
+        fit_with(&values, 2, from_centres(2, &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0])).unwrap_err(),
         KMeansError::CentresShape { len: 6, n_clusters: 2, n_features: 2 }
     );
     assert_eq!(fit_with(&[], 2, KMeansParams::new(1)).unwrap_err(), KMeansError::EmptyData);
