@@ -1,6 +1,7 @@
 //! Per-profile reducer states and the watermark that says which events they hold.
 
 use centroid_core::{ReducerState, UserState};
+use rayon::prelude::*;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{meta, read_watermark, set_meta};
@@ -12,13 +13,24 @@ fn decode(user_id: &str, bytes: &[u8]) -> Result<UserState, StoreError> {
 }
 
 pub(super) fn load_all(conn: &Connection) -> Result<ReducerState, StoreError> {
-    let mut state = ReducerState::without_dedup();
     let mut stmt = conn.prepare("SELECT user_id, state FROM user_states")?;
     let mut rows = stmt.query([])?;
+    let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
     while let Some(row) = rows.next()? {
         let user_id: String = row.get(0)?;
         let bytes = row.get_ref(1)?.as_blob().map_err(|e| StoreError::corrupt("user_states", e))?;
-        state.insert_user(&user_id, decode(&user_id, bytes)?);
+        blobs.push((user_id, bytes.to_vec()));
+    }
+
+    // Decoding allocates every content id of every profile; it is the bulk of the load and
+    // each profile decodes on its own.
+    let decoded: Vec<(String, UserState)> = blobs
+        .into_par_iter()
+        .map(|(user_id, bytes)| decode(&user_id, &bytes).map(|state| (user_id, state)))
+        .collect::<Result<_, _>>()?;
+    let mut state = ReducerState::without_dedup();
+    for (user_id, user) in decoded {
+        state.insert_user(&user_id, user);
     }
     Ok(state)
 }
