@@ -50,6 +50,9 @@ fn write_error(path: &Path, error: impl std::fmt::Display) -> EvalError {
 
 type PlotResult = Result<(), Box<dyn std::error::Error>>;
 
+/// Reads one metric of a row.
+type RowValue = fn(&crate::Row) -> f64;
+
 /// X positions: K on a log2 axis.
 fn log_k(k: usize) -> f64 {
     (k.max(1) as f64).log2()
@@ -61,8 +64,7 @@ fn metrics_vs_k(report: &Report, path: &Path, title: &str) -> PlotResult {
     let root = root.titled(title, ("sans-serif", 18))?;
     let panels = root.split_evenly((1, 2));
 
-    let metrics: [(&str, fn(&crate::Row) -> f64); 2] =
-        [("NDCG@10", |r| r.ndcg), ("HR@10", |r| r.hr)];
+    let metrics: [(&str, RowValue); 2] = [("NDCG@10", |r| r.ndcg), ("HR@10", |r| r.hr)];
     for (panel, (name, value)) in panels.iter().zip(metrics) {
         let mut methods: Vec<&str> = Vec::new();
         for row in &report.rows {

@@ -252,7 +252,8 @@ impl Report {
         }
         if !self.seed_spread.is_empty() {
             let _ = writeln!(out);
-            let _ = writeln!(out, "| K | NDCG@10 mean [min, max] | HR@10 mean [min, max] | seeds |");
+            let _ =
+                writeln!(out, "| K | NDCG@10 mean [min, max] | HR@10 mean [min, max] | seeds |");
             let _ = writeln!(out, "|---|---|---|---|");
             for row in &self.seed_spread {
                 let seeds: Vec<String> = row.seeds.iter().map(u64::to_string).collect();

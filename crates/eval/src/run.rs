@@ -18,8 +18,8 @@ use crate::metrics::{evaluate as score_lists, paired_difference, Metrics};
 use crate::protocol::{FeatureKind, Protocol, Relevance, Weights};
 use crate::rank::{rank_grouped, rank_per_user, sorted_catalogue, Lists};
 use crate::report::{
-    ClusterProfile, ClusterProfiles, Fingerprints, KScoreRow, Report, Row, Rules, SeedSpread, Spread,
-    SplitSummary,
+    ClusterProfile, ClusterProfiles, Fingerprints, KScoreRow, Report, Row, Rules, SeedSpread,
+    SplitSummary, Spread,
 };
 use crate::split::Fold;
 use crate::EvalError;
@@ -47,11 +47,13 @@ pub enum Method {
     SoftBlend,
     /// A cluster's candidates re-ranked by co-occurrence with the visitor's items.
     ClusterCooc,
+    /// A cluster's candidates re-ranked by EASE item-item weights of the visitor's items.
+    ClusterEase,
 }
 
 impl Method {
     /// Every method, in table order.
-    pub const ALL: [Method; 10] = [
+    pub const ALL: [Method; 11] = [
         Method::Pop,
         Method::PopUnweighted,
         Method::ClusterPop,
@@ -60,6 +62,7 @@ impl Method {
         Method::SvdBlend,
         Method::SoftBlend,
         Method::ClusterCooc,
+        Method::ClusterEase,
         Method::ItemKnn,
         Method::Ease,
     ];
@@ -77,6 +80,7 @@ impl Method {
             Method::SvdBlend => "svd-blend",
             Method::SoftBlend => "soft-blend",
             Method::ClusterCooc => "cluster-cooc",
+            Method::ClusterEase => "cluster-ease",
         }
     }
 
@@ -90,6 +94,7 @@ impl Method {
                 | Method::SvdBlend
                 | Method::SoftBlend
                 | Method::ClusterCooc
+                | Method::ClusterEase
         )
     }
 }
@@ -209,8 +214,8 @@ pub fn evaluate(
     Ok(Report {
         protocol_version: 1,
         rules: rules(protocol),
-        split: summary(&run.test),
-        validation: summary(&run.val),
+        split: summary(run.test),
+        validation: summary(run.val),
         fingerprints: Fingerprints {
             test_events: run.test.test_events_fingerprint(data),
             relevant_pairs: run.test.relevant_pairs_fingerprint(data),
@@ -252,7 +257,11 @@ impl<'a> FoldState<'a> {
         FoldState { fold, popularity, total, features: None, clusterings: BTreeMap::new() }
     }
 
-    fn features(&mut self, data: &Dataset, kind: FeatureKind) -> &(FeatureTable, Vec<f32>) {
+    pub(crate) fn features(
+        &mut self,
+        data: &Dataset,
+        kind: FeatureKind,
+    ) -> &(FeatureTable, Vec<f32>) {
         self.features.get_or_insert_with(|| {
             let table = user_features(data, self.fold, kind);
             let standardised = table.standardised();
@@ -260,7 +269,7 @@ impl<'a> FoldState<'a> {
         })
     }
 
-    fn clustering(
+    pub(crate) fn clustering(
         &mut self,
         data: &Dataset,
         kind: FeatureKind,
@@ -302,8 +311,12 @@ impl<'a> Run<'a> {
         let test_state = FoldState::new(data, test, &protocol.weights);
         let val_state = FoldState::new(data, val, &protocol.weights);
         let n = protocol.list_len;
-        let pop_lists =
-            rank_grouped(test, &vec![0; data.users.len()], &[test_state.popularity.clone()], n);
+        let pop_lists = rank_grouped(
+            test,
+            &vec![0; data.users.len()],
+            std::slice::from_ref(&test_state.popularity),
+            n,
+        );
         let pop_test = score_lists(test, &pop_lists, n);
         Run {
             data,
@@ -484,7 +497,7 @@ impl<'a> Run<'a> {
                 };
                 Ok(self.row(method, Some(k), note, &metrics, val_ndcg, started))
             }
-            Method::SvdBlend | Method::SoftBlend | Method::ClusterCooc => {
+            Method::SvdBlend | Method::SoftBlend | Method::ClusterCooc | Method::ClusterEase => {
                 let mut ctx = strategies::Context {
                     data,
                     protocol: self.protocol,
@@ -525,8 +538,13 @@ impl<'a> Run<'a> {
                             continue;
                         }
                     };
-                let counts =
-                    cluster_counts(self.data, self.test, &clustering.labels, k, &self.protocol.weights);
+                let counts = cluster_counts(
+                    self.data,
+                    self.test,
+                    &clustering.labels,
+                    k,
+                    &self.protocol.weights,
+                );
                 let lists = rank_grouped(self.test, &clustering.labels, &counts, n);
                 let metrics = score_lists(self.test, &lists, n);
                 ndcg.push(metrics.ndcg);

@@ -49,7 +49,8 @@ pub fn temporal_split(sequences: &[Vec<u32>]) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) 
     let mut test = Vec::with_capacity(sequences.len());
     for sequence in sequences {
         let n = sequence.len();
-        let n_test = if n >= 5 { (n + 4) / 5 } else { 0 };
+        // (n + 4) div 5 in integers, as the protocol demands (never via floating point).
+        let n_test = if n >= 5 { n.div_ceil(5) } else { 0 };
         train.push(sequence[..n - n_test].to_vec());
         test.push(sequence[n - n_test..].to_vec());
     }
