@@ -260,22 +260,13 @@ impl ClusterView {
         cluster_of: impl Fn(&str) -> Option<u32> + Sync,
         params: &ViewParams,
     ) -> ClusterView {
-        // Content ids are interned once, so the per-cluster sums are dense arrays and strings
-        // are only copied for the items that make a list.
+        // Content ids are interned on first sight, so the sums are indexed by integers and
+        // strings are only copied for the items that make a list.
         let mut content_index: FastMap<&str, u32> = FastMap::default();
         let mut contents: Vec<&str> = Vec::new();
-        for (_, user) in state.users() {
-            for content_id in user.interactions.keys() {
-                if !content_index.contains_key(content_id.as_str()) {
-                    content_index.insert(content_id.as_str(), contents.len() as u32);
-                    contents.push(content_id.as_str());
-                }
-            }
-        }
-
         // Sparse per cluster (a cluster touches a fraction of the catalogue), dense overall.
         let mut per_cluster: Vec<FastMap<u32, ItemSums>> = vec![FastMap::default(); n_clusters];
-        let mut global = vec![ItemSums::default(); contents.len()];
+        let mut global: Vec<ItemSums> = Vec::new();
         let mut n_users = vec![0usize; n_clusters];
         let (mut rating_sum, mut rating_count) = (0i64, 0u64);
         for (user_id, user) in state.users() {
@@ -286,7 +277,11 @@ impl ClusterView {
                 n_users[cluster as usize] += 1;
             }
             for (content_id, interaction) in &user.interactions {
-                let idx = content_index[content_id.as_str()];
+                let idx = *content_index.entry(content_id.as_str()).or_insert_with(|| {
+                    contents.push(content_id.as_str());
+                    global.push(ItemSums::default());
+                    (contents.len() - 1) as u32
+                });
                 global[idx as usize].add(interaction);
                 if let Some(cluster) = cluster {
                     per_cluster[cluster as usize].entry(idx).or_default().add(interaction);
