@@ -254,6 +254,6 @@ fn canonical_event(record: &CsvRecord<'_>, sink: &Sink) -> Result<Event, String>
 }
 
 /// The `i`th field of a record, or a reason naming the expected count.
-fn field<'r>(record: &'r csv::StringRecord, i: usize, n_fields: usize) -> Result<&'r str, String> {
+fn field(record: &csv::StringRecord, i: usize, n_fields: usize) -> Result<&str, String> {
     record.get(i).ok_or_else(|| format!("expected {n_fields} fields, found {}", record.len()))
 }
