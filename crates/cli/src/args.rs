@@ -182,6 +182,10 @@ pub(crate) struct ServeArgs {
     /// TOML configuration file (see config.example.toml); `CENTROID_*` variables override it.
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
+
+    /// Also serve the demo shop over the database's catalogue at /demo/.
+    #[arg(long)]
+    pub(crate) demo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -54,6 +54,8 @@ pub struct ServerConfig {
     pub request_timeout_ms: u64,
     /// On SIGINT/SIGTERM, how long in-flight requests may take to finish.
     pub shutdown_grace_secs: u64,
+    /// Serve the demo shop at `/demo/` (`centroid serve --demo`).
+    pub demo: bool,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +64,7 @@ impl Default for ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             request_timeout_ms: 10_000,
             shutdown_grace_secs: 30,
+            demo: false,
         }
     }
 }
@@ -242,6 +245,8 @@ pub struct Overrides {
     pub db: Option<PathBuf>,
     /// `--bind`
     pub bind: Option<SocketAddr>,
+    /// `--demo`
+    pub demo: bool,
 }
 
 /// The configuration could not be read or is invalid; the message names the key.
@@ -289,6 +294,9 @@ impl Config {
         }
         if let Some(bind) = overrides.bind {
             figment = figment.merge(("server.bind", bind.to_string()));
+        }
+        if overrides.demo {
+            figment = figment.merge(("server.demo", true));
         }
         let config: Config = figment.extract().map_err(Box::new)?;
         config.validate()?;

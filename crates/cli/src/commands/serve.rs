@@ -11,7 +11,7 @@ use centroid_store::{SqliteOptions, SqliteStore};
 use crate::args::ServeArgs;
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let overrides = Overrides { db: args.db, bind: args.bind };
+    let overrides = Overrides { db: args.db, bind: args.bind, demo: args.demo };
     let config =
         Config::load(args.config.as_deref(), &overrides).context("invalid configuration")?;
     let db = config

@@ -5,6 +5,7 @@ pub(crate) mod assign;
 pub(crate) mod content;
 pub(crate) mod context;
 pub(crate) mod events;
+pub(crate) mod frontend;
 pub(crate) mod health;
 pub(crate) mod ops;
 pub(crate) mod profiles;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/v1", v1)
         .merge(health::routes())
+        .merge(frontend::routes(&state))
         .fallback(not_found)
         .layer(cors_layer(&state))
         .layer(from_fn_with_state(state.clone(), origin_guard))
