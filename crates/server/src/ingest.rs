@@ -156,6 +156,44 @@ pub struct ParsedBatch {
     pub bots_dropped: u64,
 }
 
+/// Ids for events posted without one: a random per-process prefix and a counter, so they are
+/// unique and increase, which keeps the store's unique index on `event_id` append-only
+/// (random ids would land all over it).
+#[derive(Debug)]
+pub struct EventIds {
+    prefix: String,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl Default for EventIds {
+    fn default() -> Self {
+        use rand::Rng;
+        let random: u64 = rand::thread_rng().gen();
+        EventIds { prefix: format!("s{random:016x}-"), counter: Default::default() }
+    }
+}
+
+impl EventIds {
+    /// A fresh id.
+    pub fn next(&self) -> String {
+        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}{n:012x}", self.prefix)
+    }
+
+    /// Gives an event object without `event_id` (canonical) or `messageId` (Segment) one.
+    fn fill(&self, value: &mut Value) {
+        let Some(object) = value.as_object_mut() else { return };
+        let has_id = ["event_id", "messageId"]
+            .iter()
+            .any(|key| object.get(*key).is_some_and(|v| !v.is_null() && v != ""));
+        if !has_id {
+            let id = self.next();
+            object.insert("messageId".into(), id.clone().into());
+            object.insert("event_id".into(), id.into());
+        }
+    }
+}
+
 /// Parses raw events; invalid ones are rejected with field and reason, the rest are kept.
 ///
 /// `request_is_bot` drops everything (the request's own user agent is a bot); an event whose
@@ -166,6 +204,7 @@ pub fn parse_batch(
     bots: Option<&BotFilter>,
     request_is_bot: bool,
     defaults: Option<&IdDefaults>,
+    ids: &EventIds,
 ) -> ParsedBatch {
     let mut parsed = ParsedBatch { results: Vec::with_capacity(raw.len()), ..Default::default() };
     for (index, raw_event) in raw.iter().enumerate() {
@@ -177,10 +216,11 @@ pub fn parse_batch(
                 continue;
             }
         };
-        let value = match defaults {
+        let mut value = match defaults {
             Some(defaults) => defaults.fill(value),
             None => value,
         };
+        ids.fill(&mut value);
         if request_is_bot
             || bots.is_some_and(|b| event_user_agent(&value).is_some_and(|ua| b.is_bot(ua)))
         {

@@ -11,7 +11,7 @@ use centroid_store::Store;
 use crate::auth::{Keys, Limiter, Origins};
 use crate::catalogue::Catalogue;
 use crate::config::Config;
-use crate::ingest::{BotFilter, Writer};
+use crate::ingest::{BotFilter, EventIds, Writer};
 use crate::metrics::Metrics;
 use crate::serving::{Models, Serving};
 use crate::training::Jobs;
@@ -46,6 +46,8 @@ pub struct Shared {
     pub origins: Origins,
     /// Bot user agents.
     pub bots: BotFilter,
+    /// Ids for events posted without one.
+    pub event_ids: EventIds,
     /// Metric of requests that name none.
     pub default_metric: Metric,
     /// Event types that mark content as consumed.
@@ -100,6 +102,7 @@ impl AppState {
             limiter: Limiter::new(&config.rate_limit),
             origins: Origins::new(exact, any),
             bots: BotFilter::new(&config.ingest.bot_user_agents),
+            event_ids: EventIds::default(),
             models: Models::new(serving),
             jobs: Jobs::default(),
             ready: AtomicBool::new(true),

@@ -4,3 +4,4 @@ mod cluster;
 mod evaluate;
 mod pipeline;
 mod reference;
+mod serve;

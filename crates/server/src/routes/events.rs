@@ -65,7 +65,7 @@ pub(crate) async fn ingest(
     let drop_bots = state.config.ingest.drop_bots;
     let request_is_bot = drop_bots && state.bots.is_bot(user_agent);
     let bots = drop_bots.then_some(&state.bots);
-    let mut parsed = parse_batch(raw, &ctx, bots, request_is_bot, defaults);
+    let mut parsed = parse_batch(raw, &ctx, bots, request_is_bot, defaults, &state.event_ids);
 
     let (indices, events): (Vec<usize>, Vec<_>) =
         std::mem::take(&mut parsed.events).into_iter().unzip();
