@@ -104,8 +104,8 @@ fn protocol(args: &EvaluateArgs, data: &Dataset) -> anyhow::Result<Protocol> {
         let Some((name, weight)) = pair.split_once('=') else {
             bail!("`--weights`: expected TYPE=WEIGHT, found `{pair}`");
         };
-        let event_type = EventType::from_str(name.trim())
-            .with_context(|| format!("`--weights`: `{pair}`"))?;
+        let event_type =
+            EventType::from_str(name.trim()).with_context(|| format!("`--weights`: `{pair}`"))?;
         let weight: f64 = weight
             .trim()
             .parse()
