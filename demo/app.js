@@ -45,7 +45,9 @@
       { class: "card", href: "#/i/" + encodeURIComponent(item.content_id) },
       tile(item),
       h("span", { class: "title", text: item.title || item.content_id }),
-      item.price != null ? h("span", { class: "price", text: Number(item.price).toFixed(2) }) : null,
+      item.price != null
+        ? h("span", { class: "price", text: Number(item.price).toFixed(2) })
+        : null,
     );
   }
 
@@ -199,7 +201,14 @@
     });
     player.addEventListener("pause", refreshSoon);
     stopWatching = centroid.watch(player, item);
-    return h("div", { class: "player" }, h("div", { class: "screen" }, tile(item)), button, bar, label);
+    return h(
+      "div",
+      { class: "player" },
+      h("div", { class: "screen" }, tile(item)),
+      button,
+      bar,
+      label,
+    );
   }
 
   function itemPage(id) {
@@ -239,7 +248,12 @@
           onclick: function () {
             centroid.addToCart(item);
             var lines = cartLines();
-            lines.push({ id: item.content_id, title: item.title, price: item.price, categories: item.categories });
+            lines.push({
+              id: item.content_id,
+              title: item.title,
+              price: item.price,
+              categories: item.categories,
+            });
             saveCart(lines);
             cart.textContent = "In your cart";
             refreshSoon();
@@ -255,7 +269,9 @@
               { class: "details" },
               h("h1", { text: item.title || item.content_id }),
               h("p", { class: "muted", text: (item.categories || []).join(" · ") }),
-              item.price != null ? h("p", { class: "price", text: Number(item.price).toFixed(2) }) : null,
+              item.price != null
+                ? h("p", { class: "price", text: Number(item.price).toFixed(2) })
+                : null,
               h("div", { class: "actions" }, cart, liked),
               h("p", null, h("span", { class: "muted", text: "Your rating " }), stars),
             ),
@@ -313,7 +329,11 @@
         refreshSoon();
       },
     });
-    show(h("h1", { text: "Your cart" }), lines.length ? list : h("p", { text: "It is empty." }), lines.length ? buy : null);
+    show(
+      h("h1", { text: "Your cart" }),
+      lines.length ? list : h("p", { text: "It is empty." }),
+      lines.length ? buy : null,
+    );
   }
 
   function updatePanel(answer) {
@@ -334,7 +354,9 @@
         why.appendChild(h("li", { class: "muted", text: "Browse a little first." }));
         return;
       }
-      why.appendChild(h("li", { class: "muted", text: profile.size + " visitors in this cluster" }));
+      why.appendChild(
+        h("li", { class: "muted", text: profile.size + " visitors in this cluster" }),
+      );
       profile.features.forEach(function (f) {
         var sign = f.z >= 0 ? "+" : "−";
         why.appendChild(
@@ -342,7 +364,10 @@
             "li",
             null,
             h("span", { text: f.label }),
-            h("b", { class: f.z >= 0 ? "up" : "down", text: sign + Math.abs(f.z).toFixed(1) + "σ" }),
+            h("b", {
+              class: f.z >= 0 ? "up" : "down",
+              text: sign + Math.abs(f.z).toFixed(1) + "σ",
+            }),
           ),
         );
       });

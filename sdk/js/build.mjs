@@ -6,7 +6,13 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 const check = process.argv.includes("--check");
-const common = { bundle: true, minify: true, write: false, target: "es2019", legalComments: "none" };
+const common = {
+  bundle: true,
+  minify: true,
+  write: false,
+  target: "es2019",
+  legalComments: "none",
+};
 const outputs = {
   "dist/centroid.mjs": (await build({ ...common, entryPoints: ["src/index.js"], format: "esm" }))
     .outputFiles[0].text,

@@ -42,6 +42,10 @@ fn tracker_summary_equals_the_reducers() {
     let aggregate = &state.user(actor).expect("the actor has events").aggregate;
     let summary = summary_of(aggregate);
 
-    assert!(same(&summary, &fixture["summary"]), "server {summary}\ntracker {}", fixture["summary"]);
+    assert!(
+        same(&summary, &fixture["summary"]),
+        "server {summary}\ntracker {}",
+        fixture["summary"]
+    );
     assert_eq!(&parse_summary(&fixture["summary"]).expect("the summary parses"), aggregate);
 }

@@ -119,12 +119,15 @@ export interface RecommendOptions {
 
 export interface RenderOptions extends RecommendOptions {
   /** Builds one card; returns an element or an HTML string. */
-  template?: (item: RecommendedItem, options: RenderOptions, document: Document, index: number) =>
-    Element | string;
-  /** The card's link (default: the item's `url` attribute). */
+  template?: (
+    item: RecommendedItem,
+    options: RenderOptions,
+    document: Document,
+    index: number,
+  ) => Element | string;
+  /** The card's link (default: the item's `url` attribute). Prices show with two decimals;
+   * a `template` can format them otherwise. */
   link?: (item: RecommendedItem) => string;
-  /** ISO currency code for prices (default: two decimals, no symbol). */
-  currency?: string;
   /** Name of the list in impression and click events; default `recommendations`. */
   list?: string;
   /** Called after the list is rendered. */
@@ -139,7 +142,10 @@ export function track(type: string, properties?: Record<string, unknown>): strin
 export function view(item: Item | string): string | undefined;
 export function addToCart(item: Item | string, quantity?: number): string | undefined;
 export function removeFromCart(item: Item | string, quantity?: number): string | undefined;
-export function purchase(items: LineItem[], properties?: { order_id?: string }): string[] | undefined;
+export function purchase(
+  items: LineItem[],
+  properties?: { order_id?: string },
+): string[] | undefined;
 export function like(item: Item | string): string | undefined;
 /** A rating in 0..=10 (the server's range). */
 export function rating(item: Item | string, value: number): string | undefined;

@@ -10,38 +10,10 @@ export { createTracker } from "./tracker.js";
 let tracker = null;
 const early = [];
 
-function browser() {
-  const g = globalThis;
-  let storage = null;
-  try {
-    storage = g.localStorage;
-  } catch (_) {}
-  const nav = g.navigator;
-  return {
-    storage,
-    fetch: g.fetch && g.fetch.bind(g),
-    sendBeacon:
-      nav && nav.sendBeacon
-        ? (url, text) => nav.sendBeacon(url, new Blob([text], { type: "text/plain" }))
-        : null,
-    now: Date.now,
-    setTimeout: g.setTimeout.bind(g),
-    clearTimeout: g.clearTimeout.bind(g),
-    document: g.document,
-    window: g.window,
-    location: g.location,
-    console: g.console,
-    IntersectionObserver: g.IntersectionObserver,
-  };
-}
-
-let env = null;
-
-function call(name, fallback) {
+function call(name) {
   return function () {
     if (tracker) return tracker[name].apply(null, arguments);
     if (early.length < 100) early.push([name, arguments]);
-    return fallback;
   };
 }
 
@@ -49,8 +21,7 @@ function call(name, fallback) {
 export function init(options) {
   try {
     if (!tracker) {
-      env = browser();
-      tracker = createTracker(options || {}, env);
+      tracker = createTracker(options || {}, globalThis);
       early.splice(0).forEach(([name, args]) => tracker[name].apply(null, args));
     }
   } catch (error) {
@@ -92,7 +63,7 @@ export function watch(media, item, options) {
 export function renderRecommendations(element, options) {
   if (!tracker) return Promise.resolve(null);
   try {
-    return render(tracker, element, options, env).catch(() => null);
+    return render(tracker, element, options, globalThis).catch(() => null);
   } catch (_) {
     return Promise.resolve(null);
   }

@@ -41,7 +41,13 @@ export function validId(id) {
 export function categoriesOf(value) {
   const names = [];
   const list =
-    value == null ? [] : Array.isArray(value) ? value : typeof value == "string" ? value.split("|") : [value];
+    value == null
+      ? []
+      : Array.isArray(value)
+        ? value
+        : typeof value == "string"
+          ? value.split("|")
+          : [value];
   for (const item of list) {
     if (typeof item != "string" && typeof item != "number") continue;
     const name = String(item).trim();
@@ -89,12 +95,11 @@ export function fold(summary, message) {
 
 /** The summary as `POST /v1/assign` and `/v1/context` take it (`summary_of` on the server). */
 export function toWire(summary) {
-  const entries = Object.entries(summary.cats)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, MAX_SUMMARY_CATEGORIES)
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // `trim` keeps a stored summary within MAX_SUMMARY_CATEGORIES.
   const categories = {};
-  for (const [name, units] of entries) categories[name] = units / CATEGORY_UNIT;
+  for (const name of Object.keys(summary.cats).sort()) {
+    categories[name] = summary.cats[name] / CATEGORY_UNIT;
+  }
   const counts = {};
   for (const type of TYPES) if (summary.counts[type]) counts[type] = summary.counts[type];
   return {

@@ -10,7 +10,6 @@ import { TYPES, categoriesOf, emptySummary, fold, toWire, trim, validId } from "
 const DEFAULTS = {
   endpoint: "",
   apiPath: "/v1",
-  writeKey: "",
   consent: true,
   storagePrefix: "cx_",
   batchSize: 20,
@@ -26,6 +25,10 @@ const DEFAULTS = {
   timeout: 5000,
 };
 
+// Storage keys of what identifies the visitor: anonymous id, user id, session, summary (with
+// the seen list) and watch coverage. The queue is `q`, the consent `c`.
+const PERSONAL = ["a", "u", "s", "m", "w"];
+
 /** Random id (UUID v4 when the browser has `crypto.randomUUID`). */
 export function uuid() {
   const c = globalThis.crypto;
@@ -35,9 +38,25 @@ export function uuid() {
   return id;
 }
 
+/** An item given as an object, or as its bare id. */
+export function itemOf(item) {
+  return typeof item == "object" && item ? item : { id: item };
+}
+
+/** The content id of an item (`content_id`, else `id`), as a string. */
+export function idOf(item) {
+  const id = item.content_id != null ? item.content_id : item.id;
+  return id == null ? "" : String(id);
+}
+
 /** Storage that survives a blocked or full localStorage by keeping a copy in memory. */
-export function keyValue(storage, prefix) {
+export function keyValue(env, prefix) {
   const memory = {};
+  let storage = null;
+  try {
+    // Reading the property itself throws where storage is blocked.
+    storage = env.localStorage;
+  } catch (_) {}
   let broken = !storage;
   return {
     get(key) {
@@ -71,13 +90,13 @@ export function keyValue(storage, prefix) {
 }
 
 /**
- * Creates a tracker. `env` holds what the browser provides (tests pass fakes): `storage`,
- * `fetch`, `sendBeacon`, `now`, `setTimeout`, `clearTimeout`, `document`, `location`.
+ * Creates a tracker. `env` is the window (tests pass a fake with the same names:
+ * `localStorage`, `fetch`, `navigator.sendBeacon`, `Date.now`, `setTimeout`, `document`, ...).
  */
 export function createTracker(options, env) {
   const o = Object.assign({}, DEFAULTS, options);
-  const now = env.now || Date.now;
-  const store = keyValue(env.storage, o.storagePrefix);
+  const now = () => env.Date.now();
+  const store = keyValue(env, o.storagePrefix);
   const base = o.endpoint.replace(/\/+$/, "") + o.apiPath;
   const inflight = new Set();
   const hooks = [];
@@ -192,10 +211,11 @@ export function createTracker(options, env) {
     if (sending) return sending;
     const t = now();
     const queue = loadQueue();
-    const due = queue.filter((entry) => entry.at <= t && !inflight.has(entry.id)).slice(0, o.batchSize);
+    const due = queue
+      .filter((entry) => entry.at <= t && !inflight.has(entry.id))
+      .slice(0, o.batchSize);
     if (!due.length) {
-      const next = Math.min(...queue.map((entry) => entry.at));
-      if (isFinite(next) && timer == null) schedule(Math.max(next - t, 0));
+      if (timer == null) scheduleNext(queue);
       return Promise.resolve();
     }
     const ids = new Set(due.map((entry) => entry.id));
@@ -206,7 +226,7 @@ export function createTracker(options, env) {
           // A 4xx other than 408/429 will never succeed: the batch is dropped, not retried.
           const status = response.status;
           if (response.ok || (status >= 400 && status < 500 && status != 408 && status != 429)) {
-            if (!response.ok) warn("events refused with status " + status);
+            if (!response.ok) warn("events refused: " + status);
             return true;
           }
           return false;
@@ -239,8 +259,13 @@ export function createTracker(options, env) {
       })
       .filter((entry) => entry.n < o.maxAttempts);
     saveQueue(queue);
+    scheduleNext(queue);
+  }
+
+  // Wakes up when the earliest waiting entry is due.
+  function scheduleNext(queue) {
     const next = Math.min(...queue.map((entry) => entry.at));
-    if (isFinite(next)) schedule(Math.max(next - t, 0));
+    if (isFinite(next)) schedule(Math.max(next - now(), 0));
   }
 
   /** The page is going away: everything queued leaves now, by beacon when possible. */
@@ -254,7 +279,9 @@ export function createTracker(options, env) {
       const text = body(chunk);
       let sent = false;
       try {
-        sent = !!(env.sendBeacon && env.sendBeacon(base + "/events", text));
+        const nav = env.navigator;
+        const blob = new Blob([text], { type: "text/plain" });
+        sent = !!(nav && nav.sendBeacon && nav.sendBeacon(base + "/events", blob));
       } catch (_) {}
       if (sent) removeFromQueue(new Set(chunk.map((entry) => entry.id)));
       else post("/events", text).catch(() => {});
@@ -266,7 +293,7 @@ export function createTracker(options, env) {
     env.document.addEventListener("visibilitychange", () => {
       if (env.document.visibilityState == "hidden") exit();
     });
-    (env.window || env.document).addEventListener("pagehide", exit);
+    env.addEventListener("pagehide", exit);
   }
 
   function loadSummary() {
@@ -274,16 +301,11 @@ export function createTracker(options, env) {
     return s && now() - s.updated < o.summaryTtl ? s : Object.assign(emptySummary(), { seen: [] });
   }
 
-  function itemOf(item) {
-    return typeof item == "object" && item ? item : { id: item };
-  }
-
   /** A canonical event about one content item; invalid ones are dropped, never thrown. */
   function event(type, item, value, extra) {
     item = itemOf(item);
-    const contentId = item.content_id != null ? item.content_id : item.id;
-    const id = contentId == null ? "" : String(contentId);
-    if (!validId(id)) throw new Error(type + ": a content id is required");
+    const id = idOf(item);
+    if (!validId(id)) throw new Error(type + ": no content id");
     const properties = Object.assign({}, extra);
     for (const key of ["title", "price", "url", "image_url", "brand"]) {
       if (item[key] != null) properties[key] = item[key];
@@ -309,7 +331,8 @@ export function createTracker(options, env) {
   function remember(message) {
     const summary = trim(fold(loadSummary(), message));
     const id = message.content_id;
-    if (id) summary.seen = [id].concat((summary.seen || []).filter((x) => x != id)).slice(0, o.maxSeen);
+    if (id)
+      summary.seen = [id].concat((summary.seen || []).filter((x) => x != id)).slice(0, o.maxSeen);
     summary.updated = now();
     store.set("m", summary);
   }
@@ -330,7 +353,7 @@ export function createTracker(options, env) {
 
   function rating(item, value) {
     value = Number(value);
-    if (!(value >= 0 && value <= 10)) throw new Error("rating: a value in 0..10 is required");
+    if (!(value >= 0 && value <= 10)) throw new Error("rating: not in 0..10");
     return event("rating", item, value);
   }
 
@@ -345,7 +368,7 @@ export function createTracker(options, env) {
 
   function identify(userId) {
     userId = String(userId);
-    if (!validId(userId)) throw new Error("identify: a user id is required");
+    if (!validId(userId)) throw new Error("identify: no user id");
     const anonymous = anonymousId();
     store.set("u", userId);
     return segment("identify", { userId, anonymousId: anonymous });
@@ -354,7 +377,7 @@ export function createTracker(options, env) {
   /** Logout: the next person on this browser starts with a new anonymous id and no history. */
   function reset() {
     flushOnExit();
-    for (const key of ["a", "u", "s", "m", "w"]) store.remove(key);
+    PERSONAL.forEach(store.remove);
     return consented ? anonymousId() : undefined;
   }
 
@@ -372,7 +395,7 @@ export function createTracker(options, env) {
     } else {
       consented = false;
       pending = [];
-      for (const key of ["a", "u", "s", "m", "w", "q", "c"]) store.remove(key);
+      PERSONAL.concat("q", "c").forEach(store.remove);
     }
   }
 
@@ -404,30 +427,38 @@ export function createTracker(options, env) {
   function recommend(options) {
     options = options || {};
     if (!consented) return Promise.resolve(null);
-    return flush()
-      .catch(() => {})
-      .then(() => {
-        const ctx = context();
-        const payload = {
-          anonymous_id: anonymousId(),
-          summary: ctx.summary,
-          exclude: (options.exclude || []).concat(ctx.exclude).slice(0, 200),
-          metric: options.metric,
-          limit: options.limit,
-          category: options.category,
-        };
-        const user = store.get("u");
-        if (user) payload.user_id = user;
-        return request("/context", payload);
-      });
+    return flush().then(() => {
+      const ctx = context();
+      const payload = {
+        anonymous_id: anonymousId(),
+        summary: ctx.summary,
+        exclude: (options.exclude || []).concat(ctx.exclude).slice(0, 200),
+        metric: options.metric,
+        limit: options.limit,
+        category: options.category,
+      };
+      const user = store.get("u");
+      if (user) payload.user_id = user;
+      return request("/context", payload);
+    });
+  }
+
+  // The same for functions that answer with a promise: it resolves (to null on failure).
+  function settled(fn) {
+    return function () {
+      try {
+        return fn.apply(null, arguments).catch(() => null);
+      } catch (error) {
+        warn(error);
+        return Promise.resolve(null);
+      }
+    };
   }
 
   return {
-    options: o,
     safe,
     store,
     anonymousId: safe(() => (consented ? anonymousId() : undefined)),
-    userId: safe(() => store.get("u")),
     page: safe(page),
     track: safe(track),
     view: safe((item) => event("view", item)),
@@ -440,23 +471,9 @@ export function createTracker(options, env) {
     identify: safe(identify),
     reset: safe(reset),
     consent: safe(consent),
-    flush: () => {
-      try {
-        return flush().catch(() => {});
-      } catch (error) {
-        warn(error);
-        return Promise.resolve();
-      }
-    },
+    flush: settled(flush),
     context: safe(context),
-    recommend: (options) => {
-      try {
-        return recommend(options).catch(() => null);
-      } catch (error) {
-        warn(error);
-        return Promise.resolve(null);
-      }
-    },
+    recommend: settled(recommend),
     onExit: (hook) => hooks.push(safe(hook)),
     queue: safe(loadQueue),
   };

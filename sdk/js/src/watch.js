@@ -3,6 +3,8 @@
 // few recent items), so replaying after a pause or a seek back adds nothing, and a reload
 // does not count the same seconds again.
 
+import { idOf, itemOf } from "./tracker.js";
+
 const KEEP = 20;
 
 /** Adds [a, b] to a sorted list of disjoint intervals. */
@@ -31,7 +33,7 @@ export function covered(ranges) {
  */
 export function watchMedia(tracker, media, item, options) {
   const every = (options && options.every) || 10;
-  const id = String(typeof item == "object" ? (item.content_id != null ? item.content_id : item.id) : item);
+  const id = idOf(itemOf(item));
   const all = tracker.store.get("w") || {};
   const saved = all[id] || { r: [], s: 0 };
   let ranges = saved.r;
@@ -60,34 +62,29 @@ export function watchMedia(tracker, media, item, options) {
     tracker.store.set("w", store);
   }
 
+  const start = () => (last = media.currentTime);
+  const stop = () => {
+    advance();
+    last = null;
+    report(true);
+  };
   const handlers = {
-    play: () => (last = media.currentTime),
-    playing: () => (last = media.currentTime),
+    play: start,
+    playing: start,
     timeupdate: () => {
       advance();
       report(false);
     },
     seeking: () => (last = null),
     seeked: () => (last = media.paused ? null : media.currentTime),
-    pause: () => {
-      advance();
-      last = null;
-      report(true);
-    },
-    ended: () => {
-      advance();
-      last = null;
-      report(true);
-    },
+    pause: stop,
+    ended: stop,
   };
   for (const name in handlers) {
     handlers[name] = tracker.safe(handlers[name]);
     media.addEventListener(name, handlers[name]);
   }
-  tracker.onExit(() => {
-    advance();
-    report(true);
-  });
+  tracker.onExit(stop);
   return tracker.safe(() => {
     for (const name in handlers) media.removeEventListener(name, handlers[name]);
     report(true);

@@ -28,12 +28,7 @@ export function defaultTemplate(item, options, doc) {
     card.appendChild(img);
   }
   card.appendChild(text(doc, "span", "cx-title", a.title || item.content_id));
-  if (a.price != null) {
-    const price = options.currency
-      ? new Intl.NumberFormat(undefined, { style: "currency", currency: options.currency }).format(a.price)
-      : Number(a.price).toFixed(2);
-    card.appendChild(text(doc, "span", "cx-price", price));
-  }
+  if (a.price != null) card.appendChild(text(doc, "span", "cx-price", Number(a.price).toFixed(2)));
   return card;
 }
 

@@ -37,12 +37,13 @@ export function fakeEnv({ respond = () => 200, storage = new MemoryStorage() } =
   const timers = new Map();
   const document = new EventTarget();
   document.visibilityState = "visible";
-  const env = {
-    storage,
+  // The window: an event target (for pagehide) with the globals the tracker uses.
+  const env = Object.assign(new EventTarget(), {
+    localStorage: storage,
     document,
     requests: [],
     beacons: [],
-    now: () => t,
+    Date: { now: () => t },
     setTimeout(fn, ms) {
       timers.set(++seq, { at: t + (ms || 0), fn });
       return seq;
@@ -61,10 +62,13 @@ export function fakeEnv({ respond = () => 200, storage = new MemoryStorage() } =
         json: async () => ({ ok: true }),
       };
     },
-    sendBeacon(url, text) {
-      env.beacons.push({ url, body: JSON.parse(text) });
-      return true;
+    navigator: {
+      sendBeacon(url, blob) {
+        env.beacons.push({ url, blob });
+        return env.beaconQueued;
+      },
     },
+    beaconQueued: true,
     /** Moves the clock, firing due timers in order and letting their promises settle. */
     async advance(ms) {
       const end = t + ms;
@@ -85,7 +89,11 @@ export function fakeEnv({ respond = () => 200, storage = new MemoryStorage() } =
     sent() {
       return env.requests.flatMap((r) => r.body.batch || []);
     },
-  };
+    /** The bodies of the beacons sent so far. */
+    async beaconBodies() {
+      return Promise.all(env.beacons.map(async (b) => JSON.parse(await b.blob.text())));
+    },
+  });
   return env;
 }
 

@@ -82,9 +82,10 @@ test("long plays report every `every` seconds; leaving the page reports the rest
 
   media.play();
   media.run(23);
-  env.document.dispatchEvent(new Event("pagehide"));
+  env.dispatchEvent(new Event("pagehide"));
 
-  const values = env.beacons.flatMap((b) => b.body.batch).map((e) => e.value);
+  const bodies = await env.beaconBodies();
+  const values = bodies.flatMap((b) => b.batch).map((e) => e.value);
   assert.deepEqual(values, [10, 10, 3]);
 });
 

@@ -70,10 +70,10 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 async fn demo_page(State(state): State<AppState>) -> Response {
-    let settings = serde_json::json!({ "writeKey": state.keys.write_key });
-    // `<` escaped, so no value can close the script element.
-    let settings = settings.to_string().replace('<', "\\u003c");
-    let page = DEMO_PAGE.replace("{/*CENTROID_DEMO*/}", &settings);
+    // The key as the inside of a JSON string, `<` escaped so it cannot close the script.
+    let quoted = serde_json::Value::from(state.keys.write_key.as_str()).to_string();
+    let key = quoted[1..quoted.len() - 1].replace('<', "\\u003c");
+    let page = DEMO_PAGE.replace("__CENTROID_WRITE_KEY__", &key);
     ([(CONTENT_TYPE, "text/html; charset=utf-8"), (CACHE_CONTROL, "no-cache")], page)
         .into_response()
 }

@@ -2,7 +2,7 @@
 // MovieLens database, the tracker's events checked on the server.
 //
 // Needs ../shared/data/movielens-latest-small, /usr/bin/chromium (scripts/test-browser-deps
-// installs it) and a built `centroid` (target/debug, or CENTROID_BIN); skips with a message
+// installs it) and a built `centroid` (target/debug, or E2E_CENTROID_BIN); skips with a message
 // when one is missing. Screenshots go to target/e2e/ (UPDATE_SCREENSHOT=1 also refreshes
 // docs/img/demo.png).
 import { after, before, test } from "node:test";
@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const data = resolve(root, "../shared/data/movielens-latest-small");
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const bin = process.env.CENTROID_BIN || join(root, "target/debug/centroid");
+const bin = process.env.E2E_CENTROID_BIN || join(root, "target/debug/centroid");
 const shots = join(root, "target/e2e");
 const CATEGORY = "Sci-Fi";
 // The server drops events of headless browsers as bots; this is what a visitor's looks like.
@@ -100,7 +100,13 @@ before(async () => {
 
   server = spawn(bin, ["serve", "--db", db, "--bind", "127.0.0.1:0", "--demo"], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: "warn" },
+    // CENTROID_* variables are server configuration; the test's server gets none.
+    env: {
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !name.startsWith("CENTROID_")),
+      ),
+      RUST_LOG: "warn",
+    },
   });
   base = await new Promise((resolve, reject) => {
     let out = "";
@@ -109,7 +115,9 @@ before(async () => {
       const match = out.match(/listening on (http:\/\/\S+)/);
       if (match) resolve(match[1]);
     });
-    server.on("exit", (code) => reject(new Error(`centroid serve exited with ${code}`)));
+    let err = "";
+    server.stderr.on("data", (chunk) => (err += chunk));
+    server.on("exit", (code) => reject(new Error(`centroid serve exited with ${code}: ${err}`)));
   });
   const keyText = readFileSync(`${db}.keys.toml`, "utf8");
   keys = {
@@ -142,104 +150,127 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test("a visitor browses, acts, reloads; the server has each event once and places them", {
-  skip: missing || false,
-}, async () => {
-  const page = await context.newPage();
-  const errors = errorsOf(page);
-  // The first batch fails: the tracker must retry it with the same event ids.
-  let failed = false;
-  await page.route("**/v1/events", (route) => {
-    if (failed) return route.continue();
-    failed = true;
-    return route.abort("connectionrefused");
-  });
+test(
+  "a visitor browses, acts, reloads; the server has each event once and places them",
+  {
+    skip: missing || false,
+  },
+  async () => {
+    const page = await context.newPage();
+    const errors = errorsOf(page);
+    // The first batch fails: the tracker must retry it with the same event ids.
+    let failed = false;
+    await page.route("**/v1/events", (route) => {
+      if (failed) return route.continue();
+      failed = true;
+      return route.abort("connectionrefused");
+    });
 
-  await page.goto(`${base}/demo/`);
-  const cold = await railTitles(page);
-  assert.match(await page.textContent("#panel-cluster"), /none yet/);
+    await page.goto(`${base}/demo/`);
+    const cold = await railTitles(page);
+    assert.match(await page.textContent("#panel-cluster"), /none yet/);
 
-  await page.goto(`${base}/demo/#/c/${encodeURIComponent(CATEGORY)}`);
-  await page.waitForSelector(".grid .card");
-  const links = await page.$$eval(".grid .card", (cards) =>
-    cards.slice(0, 3).map((a) => a.getAttribute("href")),
-  );
-  for (const link of links) {
-    await page.goto(`${base}/demo/${link}`);
-    await page.waitForSelector(".item h1");
-  }
-  const categories = await page.textContent(".details .muted");
-  assert.ok(categories.includes(CATEGORY), categories);
-  await page.click("#like");
-  await page.click("#add-to-cart");
-  await page.click('#rating button[data-stars="4"]');
-  await page.click("#play");
-  await page.waitForTimeout(2600);
-  await page.click("#play");
-  await emptyQueue(page);
-  await page.goto(`${base}/demo/#/c/${encodeURIComponent(CATEGORY)}`);
-  await page.reload();
-  await page.waitForSelector(".grid .card");
-  await emptyQueue(page);
+    await page.goto(`${base}/demo/#/c/${encodeURIComponent(CATEGORY)}`);
+    await page.waitForSelector(".grid .card");
+    const links = await page.$$eval(".grid .card", (cards) =>
+      cards.slice(0, 3).map((a) => a.getAttribute("href")),
+    );
+    for (const link of links) {
+      await page.goto(`${base}/demo/${link}`);
+      await page.waitForSelector(".item h1");
+    }
+    const categories = await page.textContent(".details .muted");
+    assert.ok(categories.includes(CATEGORY), categories);
+    await page.click("#like");
+    await page.click("#add-to-cart");
+    await page.click('#rating button[data-stars="4"]');
+    await page.click("#play");
+    await page.waitForTimeout(2600);
+    await page.click("#play");
+    await emptyQueue(page);
+    await page.goto(`${base}/demo/#/c/${encodeURIComponent(CATEGORY)}`);
+    await page.reload();
+    await page.waitForSelector(".grid .card");
+    await emptyQueue(page);
 
-  const anonymousId = await page.evaluate(() => JSON.parse(localStorage.getItem("cx_a")));
-  assert.ok(failed, "the first batch was refused");
-  assert.deepEqual(await counts(anonymousId), {
-    view: 3,
-    like: 1,
-    add_to_cart: 1,
-    rating: 1,
-    watch: 1,
-  });
-  const profile = await admin(`/v1/profiles/${encodeURIComponent(anonymousId)}`);
-  assert.ok(profile.watch_seconds >= 2 && profile.watch_seconds <= 4, `${profile.watch_seconds}`);
+    const anonymousId = await page.evaluate(() => JSON.parse(localStorage.getItem("cx_a")));
+    assert.ok(failed, "the first batch was refused");
+    assert.deepEqual(await counts(anonymousId), {
+      view: 3,
+      like: 1,
+      add_to_cart: 1,
+      rating: 1,
+      watch: 1,
+    });
+    const profile = await admin(`/v1/profiles/${encodeURIComponent(anonymousId)}`);
+    assert.ok(profile.watch_seconds >= 2 && profile.watch_seconds <= 4, `${profile.watch_seconds}`);
 
-  await page.waitForFunction(() => /^#\d+$/.test(document.querySelector("#panel-cluster").textContent));
-  await page.waitForSelector("#panel-why li b");
-  const warm = await railTitles(page);
-  for (const title of warm.concat(cold)) assert.ok(titles.has(title), `${title} is in movies.csv`);
-  assert.notDeepEqual(warm, cold, "the rail changed with the behaviour");
-  assert.match(await page.textContent("#panel-version"), /^\d+$/);
-  await page.goto(`${base}/demo/${links[2]}`);
-  await page.waitForSelector("#panel-why li b");
-  await railTitles(page);
-  await page.screenshot({ path: join(shots, "demo.png") });
-  if (process.env.UPDATE_SCREENSHOT) {
-    mkdirSync(join(root, "docs/img"), { recursive: true });
-    copyFileSync(join(shots, "demo.png"), join(root, "docs/img/demo.png"));
-  }
-  assert.deepEqual(errors, []);
-  await page.close();
-});
+    await page.waitForFunction(() =>
+      /^#\d+$/.test(document.querySelector("#panel-cluster").textContent),
+    );
+    await page.waitForSelector("#panel-why li b");
+    const warm = await railTitles(page);
+    for (const title of warm.concat(cold))
+      assert.ok(titles.has(title), `${title} is in movies.csv`);
+    assert.notDeepEqual(warm, cold, "the rail changed with the behaviour");
+    assert.match(await page.textContent("#panel-version"), /^\d+$/);
+    await page.goto(`${base}/demo/${links[2]}`);
+    await page.waitForSelector("#panel-why li b");
+    await railTitles(page);
+    await page.screenshot({ path: join(shots, "demo.png") });
+    if (process.env.UPDATE_SCREENSHOT) {
+      const target = join(root, "docs/img/demo.png");
+      copyFileSync(join(shots, "demo.png"), target);
+      // A 256-colour palette keeps the committed image small (pngquant, when installed).
+      try {
+        execFileSync("pngquant", [
+          "--quality",
+          "60-85",
+          "--force",
+          "--strip",
+          "-o",
+          target,
+          target,
+        ]);
+      } catch (_) {}
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  },
+);
 
-test("with the endpoint down or the script blocked, the page renders and nothing throws", {
-  skip: missing || false,
-}, async () => {
-  const down = await context.newPage();
-  const errors = errorsOf(down);
-  await down.goto(`${base}/demo/?endpoint=http://127.0.0.1:9#/i/1`);
-  await down.waitForSelector(".item h1");
-  await down.click("#like");
-  await down.click('#rating button[data-stars="5"]');
-  await down.click("#add-to-cart");
-  await down.waitForTimeout(1500);
-  assert.ok((await down.textContent(".item h1")).length > 0);
-  await down.screenshot({ path: join(shots, "endpoint-down.png") });
-  await down.close();
+test(
+  "with the endpoint down or the script blocked, the page renders and nothing throws",
+  {
+    skip: missing || false,
+  },
+  async () => {
+    const down = await context.newPage();
+    const errors = errorsOf(down);
+    await down.goto(`${base}/demo/?endpoint=http://127.0.0.1:9#/i/1`);
+    await down.waitForSelector(".item h1");
+    await down.click("#like");
+    await down.click('#rating button[data-stars="5"]');
+    await down.click("#add-to-cart");
+    await down.waitForTimeout(1500);
+    assert.ok((await down.textContent(".item h1")).length > 0);
+    await down.screenshot({ path: join(shots, "endpoint-down.png") });
+    await down.close();
 
-  const blocked = await context.newPage();
-  errors.push(...errorsOf(blocked));
-  await blocked.route("**/lib/centroid.js", (route) => route.abort("blockedbyclient"));
-  await blocked.goto(`${base}/demo/#/i/2`);
-  await blocked.waitForSelector(".item h1");
-  await blocked.click("#like");
-  await blocked.click("#play");
-  await blocked.click("#play");
-  assert.equal(await blocked.evaluate(() => typeof window.centroid.like), "function");
-  await blocked.close();
+    const blocked = await context.newPage();
+    errors.push(...errorsOf(blocked));
+    await blocked.route("**/lib/centroid.js", (route) => route.abort("blockedbyclient"));
+    await blocked.goto(`${base}/demo/#/i/2`);
+    await blocked.waitForSelector(".item h1");
+    await blocked.click("#like");
+    await blocked.click("#play");
+    await blocked.click("#play");
+    assert.equal(await blocked.evaluate(() => typeof window.centroid.like), "function");
+    await blocked.close();
 
-  assert.deepEqual(errors, []);
-});
+    assert.deepEqual(errors, []);
+  },
+);
 
 test("closing the page delivers the last events", { skip: missing || false }, async () => {
   const page = await context.newPage();
