@@ -193,3 +193,74 @@ async fn demo_clusters(State(state): State<AppState>) -> Json<serde_json::Value>
     };
     Json(serde_json::json!({ "model_version": serving.version, "clusters": profiles }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use centroid_store::{SqliteStore, Store};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::auth::Keys;
+    use crate::config::Config;
+
+    async fn get(demo: bool, path: &str) -> (StatusCode, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("t.db")).unwrap();
+        let mut shoe = ContentItem::new("s1");
+        shoe.title = Some("Trail shoe".into());
+        shoe.categories = vec!["shoes".into(), "outdoor".into()];
+        store.upsert_content(&[shoe, ContentItem::new("h1")]).unwrap();
+        let mut config = Config::default();
+        config.server.demo = demo;
+        config.database.synchronous_full = false;
+        let keys = Keys { write_key: "pk_<demo>_0123456789".into(), admin_key: "sk_x".repeat(5) };
+        let state = AppState::new(Arc::new(store), config, keys).unwrap();
+
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = crate::router(state).oneshot(request).await.unwrap();
+
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, content_type, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_tracker_is_served_and_the_demo_only_when_asked() {
+        let (status, content_type, body) = get(false, "/lib/centroid.js").await;
+        assert_eq!((status, content_type.as_str()), (StatusCode::OK, JAVASCRIPT));
+        assert_eq!(body, SDK_CLASSIC);
+        assert_eq!(get(false, "/lib/centroid.mjs").await.2, SDK_MODULE);
+
+        assert_eq!(get(false, "/demo/").await.0, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn the_demo_carries_the_write_key_and_lists_the_catalogue() {
+        let (status, _, page) = get(true, "/demo/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(r#"writeKey: "pk_\u003cdemo>_0123456789""#), "{page}");
+
+        let categories: serde_json::Value =
+            serde_json::from_str(&get(true, "/demo/api/categories").await.2).unwrap();
+        assert_eq!(categories["n_items"], 2);
+        assert_eq!(categories["categories"][0]["n_items"], 1);
+
+        let items: serde_json::Value =
+            serde_json::from_str(&get(true, "/demo/api/items?category=shoes").await.2).unwrap();
+        assert_eq!(items["items"][0]["title"], "Trail shoe");
+        assert_eq!(items["items"].as_array().unwrap().len(), 1);
+
+        let clusters = get(true, "/demo/api/clusters").await.2;
+        assert_eq!(clusters, r#"{"clusters":[],"model_version":null}"#);
+    }
+}
