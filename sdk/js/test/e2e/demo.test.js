@@ -234,6 +234,17 @@ test(
         ]);
       } catch (_) {}
     }
+    // Login merges the anonymous history into the user; logout starts a new visitor.
+    await page.evaluate(() => window.centroid.identify("e2e-user"));
+    await emptyQueue(page);
+    const merged = await waitFor(async () => {
+      const found = await counts("e2e-user");
+      return found.view >= 3 && found;
+    }, "the identified profile");
+    assert.equal(merged.watch, 1);
+    const next = await page.evaluate(() => window.centroid.reset());
+    assert.ok(next && next != anonymousId);
+
     assert.deepEqual(errors, []);
     await page.close();
   },
