@@ -10,9 +10,10 @@
 //! bit-for-bit reproducible on any number of threads.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
+use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
+use crate::simd::{lanes, nearest_in_panels, Groups};
 use crate::Matrix;
 
 /// Rows per unit of parallel work; small enough that a chunk, its products and the centres
@@ -57,6 +58,8 @@ pub(crate) struct Centres {
     /// Squared norms of the shifted centres.
     norms: Vec<f32>,
     max_norm: f32,
+    /// The shifted centres laid out for the fused nearest-centre kernel.
+    groups: Groups,
     pub(crate) k: usize,
     pub(crate) d: usize,
 }
@@ -72,7 +75,8 @@ impl Centres {
         }
         let norms: Vec<f32> = shifted.chunks_exact(d).map(sq_norm).collect();
         let max_norm = norms.iter().copied().fold(0.0, f32::max);
-        Self { raw, shifted, norms, max_norm, k, d }
+        let groups = Groups::new(&shifted, &norms, k, d);
+        Self { raw, shifted, norms, max_norm, groups, k, d }
     }
 
     pub(crate) fn row(&self, j: usize) -> &[f32] {
@@ -92,20 +96,143 @@ fn sq_norm(row: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// All rows, shifted and transposed into the panels of the fused kernel (`d × width` values
+/// per panel of `width` consecutive rows; the last panel is padded with zeros), so that the
+/// Lloyd passes can run the kernel on the data in place when most points of a panel need it.
+#[derive(Debug)]
+pub(crate) struct PanelStore {
+    values: Vec<f32>,
+    pub(crate) width: usize,
+    d: usize,
+}
+
+impl PanelStore {
+    pub(crate) fn new(data: &[f32], d: usize, shift: &[f32]) -> Self {
+        let width = 2 * lanes();
+        let n = data.len() / d;
+        let n_panels = n.div_ceil(width);
+        let mut values = vec![0.0f32; n_panels * width * d];
+        values.par_chunks_mut(width * d).enumerate().for_each(|(p, panel)| {
+            let rows = &data[p * width * d..((p + 1) * width * d).min(data.len())];
+            for (lane, row) in rows.chunks_exact(d).enumerate() {
+                for ((target, &value), &mu) in
+                    panel[lane..].iter_mut().step_by(width).zip(row).zip(shift)
+                {
+                    *target = value - mu;
+                }
+            }
+        });
+        Self { values, width, d }
+    }
+
+    /// Panel `p`: rows `p * width ..`.
+    pub(crate) fn panel(&self, p: usize) -> &[f32] {
+        &self.values[p * self.width * self.d..(p + 1) * self.width * self.d]
+    }
+}
+
 /// Per-task buffers for the blocked kernel.
 #[derive(Debug)]
 pub(crate) struct Scratch {
     rows: Vec<f32>,
     norms: Vec<f32>,
     products: Vec<f32>,
+    /// Points per panel of the fused kernel (two SIMD vectors).
+    width: usize,
+    /// One panel of gathered rows, transposed (`d × width`), for the fused kernel.
+    panel: Vec<f32>,
+    index: Vec<u32>,
+    first: Vec<f32>,
+    second: Vec<f32>,
 }
 
 impl Scratch {
     pub(crate) fn new(d: usize, k: usize) -> Self {
+        let width = 2 * lanes();
+        let padded = CHUNK.next_multiple_of(width);
         Self {
             rows: vec![0.0; CHUNK * d],
-            norms: vec![0.0; CHUNK],
+            norms: vec![0.0; padded],
             products: vec![0.0; CHUNK * k.max(1)],
+            width,
+            panel: vec![0.0; width * d],
+            index: vec![0; padded],
+            first: vec![0.0; padded],
+            second: vec![0.0; padded],
+        }
+    }
+
+    /// Nearest and second-nearest centres of the `width` rows of a stored panel.
+    pub(crate) fn nearest_in_stored(
+        &mut self,
+        panel: &[f32],
+        centres: &Centres,
+        out: &mut Vec<Nearest>,
+    ) {
+        let width = self.width;
+        nearest_in_panels(
+            panel,
+            centres.d,
+            &centres.groups,
+            &mut self.norms[..width],
+            &mut self.index[..width],
+            &mut self.first[..width],
+            &mut self.second[..width],
+        );
+        self.finish(width, centres, out);
+    }
+
+    /// Nearest and second-nearest centres of the given rows (at most [`CHUNK`]), in order.
+    pub(crate) fn nearest_of(
+        &mut self,
+        data: &[f32],
+        d: usize,
+        shift: &[f32],
+        rows: impl Iterator<Item = usize>,
+        centres: &Centres,
+        out: &mut Vec<Nearest>,
+    ) {
+        // Gather one panel at a time and run the kernel on it while it sits in L1.
+        let width = self.width;
+        let panel = &mut self.panel[..];
+        let mut rows = rows.peekable();
+        let mut m = 0;
+        while rows.peek().is_some() {
+            let start = m;
+            for (lane, row) in rows.by_ref().take(width).enumerate() {
+                m += 1;
+                let source = &data[row * d..(row + 1) * d];
+                for ((target, &value), &mu) in
+                    panel[lane..].iter_mut().step_by(width).zip(source).zip(shift)
+                {
+                    *target = value - mu;
+                }
+            }
+            let lanes = start..start + width;
+            nearest_in_panels(
+                panel,
+                d,
+                &centres.groups,
+                &mut self.norms[lanes.clone()],
+                &mut self.index[lanes.clone()],
+                &mut self.first[lanes.clone()],
+                &mut self.second[lanes],
+            );
+        }
+        self.finish(m, centres, out);
+    }
+
+    /// Turns the kernel's output for the first `m` points into [`Nearest`] values.
+    fn finish(&self, m: usize, centres: &Centres, out: &mut Vec<Nearest>) {
+        out.clear();
+        for q in 0..m {
+            let x_norm = self.norms[q];
+            let margin = PRODUCT_MARGIN * (x_norm + centres.max_norm);
+            out.push(Nearest {
+                best: self.index[q],
+                best_d2: (self.first[q] + x_norm + margin).max(0.0),
+                second_d2: (self.second[q] + x_norm - margin).max(0.0),
+            });
         }
     }
 
@@ -161,53 +288,6 @@ impl Scratch {
             }
         }
     }
-
-    /// Nearest and second-nearest centres of the `m` gathered rows.
-    ///
-    /// The product is laid out centre-major (`k × m`), so that the arg-min runs down the
-    /// centres with one point per SIMD lane and no horizontal reduction.
-    pub(crate) fn nearest_two(&mut self, m: usize, centres: &Centres, out: &mut Vec<Nearest>) {
-        let (d, k) = (centres.d, centres.k);
-        let stride = m.next_multiple_of(LANES);
-        let rows = ArrayView2::from_shape((m, d), &self.rows[..m * d])
-            .expect("the scratch buffer holds m rows of d values");
-        let centre_view = ArrayView2::from_shape((k, d), &centres.shifted[..])
-            .expect("centres hold k rows of d values");
-        let mut products = ArrayViewMut2::from_shape(
-            (k, m).strides((stride, 1)),
-            &mut self.products[..k * stride],
-        )
-        .expect("the scratch buffer holds k rows of the padded width");
-        general_mat_mul(-2.0, &centre_view, &rows.t(), 0.0, &mut products);
-
-        out.clear();
-        for block_start in (0..m).step_by(LANES) {
-            let mut first = [f32::INFINITY; LANES];
-            let mut second = [f32::INFINITY; LANES];
-            let mut index = [0u32; LANES];
-            for (j, &c_norm) in centres.norms.iter().enumerate() {
-                let values = &self.products[j * stride + block_start..][..LANES];
-                for lane in 0..LANES {
-                    let v = values[lane] + c_norm;
-                    let larger = if v > first[lane] { v } else { first[lane] };
-                    second[lane] = if larger < second[lane] { larger } else { second[lane] };
-                    let smaller = v < first[lane];
-                    index[lane] = if smaller { j as u32 } else { index[lane] };
-                    first[lane] = if smaller { v } else { first[lane] };
-                }
-            }
-            let width = LANES.min(m - block_start);
-            for lane in 0..width {
-                let x_norm = self.norms[block_start + lane];
-                let margin = PRODUCT_MARGIN * (x_norm + centres.max_norm);
-                out.push(Nearest {
-                    best: index[lane],
-                    best_d2: (first[lane] + x_norm + margin).max(0.0),
-                    second_d2: (second[lane] + x_norm - margin).max(0.0),
-                });
-            }
-        }
-    }
 }
 
 /// The nearest centre of a row and squared distances to it and to the runner-up (ties go to
@@ -233,8 +313,8 @@ pub(crate) fn assign_all(data: Matrix<'_>, centres: &Centres, shift: &[f32]) -> 
             || (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK)),
             |(scratch, nearest), (chunk_idx, chunk_labels)| {
                 let start = chunk_idx * CHUNK;
-                let m = scratch.gather(x, d, shift, start..start + chunk_labels.len());
-                scratch.nearest_two(m, centres, nearest);
+                let rows = start..start + chunk_labels.len();
+                scratch.nearest_of(x, d, shift, rows, centres, nearest);
                 let mut inertia = 0.0f64;
                 for (offset, (label, found)) in
                     chunk_labels.iter_mut().zip(nearest.iter()).enumerate()
@@ -297,6 +377,43 @@ mod tests {
                 let direct = sq_dist(&data[i * d..(i + 1) * d], centres.row(j));
                 approx::assert_relative_eq!(distances[i * 3 + j], direct, max_relative = 1e-4);
             }
+        }
+    }
+
+    #[test]
+    fn fused_kernel_finds_the_two_nearest_centres() {
+        // K = 7 leaves a padded group, 37 rows a partial panel; rows 5..42 are gathered.
+        let (d, k) = (11, 7);
+        let data: Vec<f32> = (0..50 * d).map(|i| ((i * 7919) % 97) as f32 / 9.0 - 3.0).collect();
+        let raw: Vec<f32> = (0..k * d).map(|i| ((i * 31) % 23) as f32 / 4.0 - 2.0).collect();
+        let shift: Vec<f32> = (0..d).map(|f| f as f32 * 0.1).collect();
+        let centres = Centres::new(raw, k, d, &shift);
+        let mut scratch = Scratch::new(d, k);
+        let mut nearest = Vec::new();
+
+        scratch.nearest_of(&data, d, &shift, 5..42, &centres, &mut nearest);
+
+        assert_eq!(nearest.len(), 37);
+        for (found, i) in nearest.iter().zip(5..) {
+            let row = &data[i * d..(i + 1) * d];
+            let mut direct: Vec<(f32, usize)> =
+                (0..k).map(|j| (sq_dist(row, centres.row(j)), j)).collect();
+            direct.sort_by(|a, b| a.0.total_cmp(&b.0));
+            assert_eq!(found.best as usize, direct[0].1);
+            assert!(found.best_d2 >= direct[0].0 * (1.0 - 1e-5));
+            assert!(found.second_d2 <= direct[1].0 * (1.0 + 1e-5));
+            approx::assert_relative_eq!(found.second_d2, direct[1].0, max_relative = 1e-3);
+        }
+
+        let store = PanelStore::new(&data, d, &shift);
+        scratch.nearest_in_stored(store.panel(1), &centres, &mut nearest);
+        let width = store.width;
+        for (found, i) in nearest.iter().zip(width..2 * width) {
+            let row = &data[i * d..(i + 1) * d];
+            let best = (0..k).min_by(|&a, &b| {
+                sq_dist(row, centres.row(a)).total_cmp(&sq_dist(row, centres.row(b)))
+            });
+            assert_eq!(Some(found.best as usize), best);
         }
     }
 }

@@ -80,6 +80,7 @@ mod params;
 mod prepare;
 mod relabel;
 mod select;
+mod simd;
 #[cfg(test)]
 mod tests;
 

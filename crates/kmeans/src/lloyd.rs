@@ -13,7 +13,7 @@
 
 use rayon::prelude::*;
 
-use crate::kernel::{inertia_of, sq_dist, Centres, Nearest, Scratch, CHUNK, SUM_CHUNK};
+use crate::kernel::{inertia_of, sq_dist, Centres, Nearest, PanelStore, Scratch, CHUNK, SUM_CHUNK};
 use crate::prepare::Prepared;
 
 /// Per-point state of the bounded iterations.
@@ -109,6 +109,7 @@ pub(crate) fn lloyd(
     let (n, d) = (data.n_rows(), data.n_cols());
     let shift = &prepared.mean;
     let mut centres = Centres::new(initial, k, d, shift);
+    let store = PanelStore::new(data.data(), d, shift);
     let mut states = vec![PointState::default(); n];
     let mut sums = vec![0.0f64; k * d];
     let mut counts = vec![0u64; k];
@@ -123,12 +124,12 @@ pub(crate) fn lloyd(
         let started = std::time::Instant::now();
         let (moves, n_recomputed) = match &shifts {
             None => {
-                full_assignment(prepared, &centres, &mut states);
+                full_assignment(&store, &centres, &mut states);
                 (None, n)
             }
             Some(shifts) => {
                 let (moves, n_recomputed, stats) =
-                    bounded_assignment(prepared, &centres, shifts, &mut states, tightening);
+                    bounded_assignment(prepared, &store, &centres, shifts, &mut states, tightening);
                 tightening = tightening.next(stats);
                 (Some(moves), n_recomputed)
             }
@@ -178,7 +179,7 @@ pub(crate) fn lloyd(
     if !strict {
         // The last update moved the centres: bring the labels up to date with them.
         if let Some(shifts) = &shifts {
-            bounded_assignment(prepared, &centres, shifts, &mut states, Tightening::ALWAYS);
+            bounded_assignment(prepared, &store, &centres, shifts, &mut states, Tightening::ALWAYS);
         }
     }
     let labels: Vec<u32> = states.iter().map(|state| state.label).collect();
@@ -186,18 +187,18 @@ pub(crate) fn lloyd(
     Run { centres: centres.raw, labels, inertia, n_iter, converged }
 }
 
-/// Assigns every point with the blocked kernel and sets both bounds.
-fn full_assignment(prepared: &Prepared<'_>, centres: &Centres, states: &mut [PointState]) {
-    let x = prepared.data.data();
-    let d = centres.d;
+/// Assigns every point with the fused kernel and sets both bounds.
+fn full_assignment(store: &PanelStore, centres: &Centres, states: &mut [PointState]) {
+    let width = store.width;
     states.par_chunks_mut(CHUNK).enumerate().for_each_init(
-        || (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK)),
+        || (Scratch::new(centres.d, centres.k), Vec::with_capacity(CHUNK)),
         |(scratch, nearest), (chunk_idx, chunk)| {
-            let start = chunk_idx * CHUNK;
-            let m = scratch.gather(x, d, &prepared.mean, start..start + chunk.len());
-            scratch.nearest_two(m, centres, nearest);
-            for (state, found) in chunk.iter_mut().zip(nearest.iter()) {
-                set_state(state, found);
+            for (panel_idx, panel_states) in chunk.chunks_mut(width).enumerate() {
+                let panel = store.panel(chunk_idx * CHUNK / width + panel_idx);
+                scratch.nearest_in_stored(panel, centres, nearest);
+                for (state, found) in panel_states.iter_mut().zip(nearest.iter()) {
+                    set_state(state, found);
+                }
             }
         },
     );
@@ -241,8 +242,13 @@ struct TightenStats {
 
 /// One pruned assignment pass; returns the label changes in point order, the number of
 /// points recomputed, and how tightening fared.
+///
+/// A panel of the store in which at least half the points fail the bound test is computed
+/// whole, in place; the failing points of the other panels are tightened, and those that
+/// still fail are gathered and computed together.
 fn bounded_assignment(
     prepared: &Prepared<'_>,
+    store: &PanelStore,
     centres: &Centres,
     shifts: &Shifts,
     states: &mut [PointState],
@@ -250,52 +256,85 @@ fn bounded_assignment(
 ) -> (Vec<Move>, usize, TightenStats) {
     let x = prepared.data.data();
     let d = centres.d;
+    let width = store.width;
     let per_chunk: Vec<(Vec<Move>, usize, TightenStats)> = states
         .par_chunks_mut(CHUNK)
         .enumerate()
         .map_init(
-            || (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK)),
-            |(scratch, nearest, pending), (chunk_idx, chunk)| {
+            || {
+                let buffers = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
+                (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK), buffers)
+            },
+            |(scratch, nearest, (pending, failing)), (chunk_idx, chunk)| {
                 let start = chunk_idx * CHUNK;
                 let mut stats = TightenStats::default();
+                let mut moves = Vec::new();
+                let mut n_recomputed = 0;
                 pending.clear();
-                for (offset, state) in chunk.iter_mut().enumerate() {
-                    let own = state.label as usize;
-                    state.upper += shifts.per_centre[own];
-                    state.lower -=
-                        if state.label == shifts.argmax { shifts.second_max } else { shifts.max };
-                    let bound = state.lower.max(shifts.half_separation[own]);
-                    if state.upper <= bound {
-                        continue;
-                    }
-                    if (start + offset) % tightening.stride == 0 {
-                        let row = &x[(start + offset) * d..(start + offset + 1) * d];
-                        state.upper = sq_dist(row, centres.row(own)).sqrt() * (1.0 + 1e-6);
-                        stats.tried += 1;
-                        if state.upper <= bound {
-                            stats.rescued += 1;
-                            continue;
+                for (panel_idx, panel_states) in chunk.chunks_mut(width).enumerate() {
+                    let first = panel_idx * width;
+                    failing.clear();
+                    for (lane, state) in panel_states.iter_mut().enumerate() {
+                        let own = state.label as usize;
+                        state.upper += shifts.per_centre[own];
+                        state.lower -= if state.label == shifts.argmax {
+                            shifts.second_max
+                        } else {
+                            shifts.max
+                        };
+                        let bound = state.lower.max(shifts.half_separation[own]);
+                        if state.upper > bound {
+                            failing.push((lane, bound));
                         }
                     }
-                    pending.push(offset);
-                }
-                if pending.is_empty() {
-                    return (Vec::new(), 0, stats);
-                }
-
-                let m = scratch.gather(x, d, &prepared.mean, pending.iter().map(|&o| start + o));
-                scratch.nearest_two(m, centres, nearest);
-                let mut moves = Vec::new();
-                for (&offset, found) in pending.iter().zip(nearest.iter()) {
-                    let state = &mut chunk[offset];
-                    let from = state.label;
-                    set_state(state, found);
-                    if found.best != from {
-                        let point = (start + offset) as u32;
-                        moves.push(Move { point, from, to: found.best });
+                    if 2 * failing.len() >= width {
+                        let panel = store.panel((start + first) / width);
+                        scratch.nearest_in_stored(panel, centres, nearest);
+                        n_recomputed += panel_states.len();
+                        for (lane, (state, found)) in
+                            panel_states.iter_mut().zip(nearest.iter()).enumerate()
+                        {
+                            let from = state.label;
+                            set_state(state, found);
+                            if found.best != from {
+                                let point = (start + first + lane) as u32;
+                                moves.push(Move { point, from, to: found.best });
+                            }
+                        }
+                        continue;
+                    }
+                    for &(lane, bound) in failing.iter() {
+                        let offset = first + lane;
+                        let state = &mut panel_states[lane];
+                        if (start + offset) % tightening.stride == 0 {
+                            let row = &x[(start + offset) * d..(start + offset + 1) * d];
+                            let own = centres.row(state.label as usize);
+                            state.upper = sq_dist(row, own).sqrt() * (1.0 + 1e-6);
+                            stats.tried += 1;
+                            if state.upper <= bound {
+                                stats.rescued += 1;
+                                continue;
+                            }
+                        }
+                        pending.push(offset);
                     }
                 }
-                (moves, pending.len(), stats)
+                if !pending.is_empty() {
+                    let rows = pending.iter().map(|&o| start + o);
+                    scratch.nearest_of(x, d, &prepared.mean, rows, centres, nearest);
+                    n_recomputed += pending.len();
+                    for (&offset, found) in pending.iter().zip(nearest.iter()) {
+                        let state = &mut chunk[offset];
+                        let from = state.label;
+                        set_state(state, found);
+                        if found.best != from {
+                            let point = (start + offset) as u32;
+                            moves.push(Move { point, from, to: found.best });
+                        }
+                    }
+                    moves.sort_unstable_by_key(|m| m.point);
+                }
+                (moves, n_recomputed, stats)
             },
         )
         .collect();
