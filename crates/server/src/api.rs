@@ -2,6 +2,7 @@
 //! format is a boundary of its own. `/openapi.json` is generated from these.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use centroid_core::ContentItem;
 use centroid_pipeline::Placement;
@@ -295,8 +296,48 @@ pub struct RecommendedItem {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub from_global: bool,
     /// Catalogue attributes, with `include=attributes` (null when the catalogue has none).
+    /// Shared with the catalogue cache and written without copying.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "serialize_attributes")]
+    #[schema(value_type = Option<ContentBody>)]
+    pub attributes: Option<Option<Arc<ContentItem>>>,
+}
+
+/// [`ContentBody`]'s wire form, borrowed from a cached catalogue entry.
+#[derive(Serialize)]
+struct ContentRef<'a> {
+    content_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Option<ContentBody>>,
+    title: Option<&'a str>,
+    categories: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    price: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    attributes: &'a Map<String, Value>,
+    active: bool,
+}
+
+fn serialize_attributes<S: serde::Serializer>(
+    attributes: &Option<Option<Arc<ContentItem>>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match attributes.as_ref().and_then(Option::as_ref) {
+        None => serializer.serialize_none(),
+        Some(item) => ContentRef {
+            content_id: &item.content_id,
+            title: item.title.as_deref(),
+            categories: &item.categories,
+            price: item.price,
+            url: item.url.as_deref(),
+            image_url: item.image_url.as_deref(),
+            attributes: &item.attributes,
+            active: item.active,
+        }
+        .serialize(serializer),
+    }
 }
 
 /// A page of recommendations.

@@ -12,7 +12,7 @@ use centroid_core::Event;
 use centroid_pipeline::{consumed_items, current_user_state, select, Placement, Selection};
 use serde_json::Value;
 
-use crate::api::{Assignment, ClusterRef, ContentBody, RecommendationsResponse, RecommendedItem};
+use crate::api::{Assignment, ClusterRef, RecommendationsResponse, RecommendedItem};
 use crate::config::parse_ranking;
 use crate::error::ApiError;
 use crate::serving::Serving;
@@ -287,9 +287,7 @@ pub fn recommend(
     let items = picked
         .into_iter()
         .map(|r| RecommendedItem {
-            attributes: request
-                .attributes
-                .then(|| state.catalogue.get(&r.content_id).map(|item| ContentBody::from(&*item))),
+            attributes: request.attributes.then(|| state.catalogue.get(&r.content_id)),
             content_id: r.content_id,
             rank: r.rank,
             score: r.score,
