@@ -77,6 +77,7 @@ impl AppState {
         config.validate().map_err(|e| StartError::Config(e.to_string()))?;
         let metrics = Arc::new(Metrics::new());
         let serving = Serving::load_current(store.as_ref())?;
+        let watermark = store.watermark()?;
         let catalogue = Catalogue::default();
         catalogue.refresh_hidden(store.as_ref())?;
         if let Some(view) = &serving.view {
@@ -104,7 +105,7 @@ impl AppState {
             bots: BotFilter::new(&config.ingest.bot_user_agents),
             event_ids: EventIds::default(),
             models: Models::new(serving),
-            jobs: Jobs::default(),
+            jobs: Jobs::new(watermark.seq),
             ready: AtomicBool::new(true),
             store,
             config,

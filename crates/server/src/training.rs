@@ -44,6 +44,13 @@ pub struct TrainSpec {
 }
 
 impl Jobs {
+    /// A table whose new-events trigger counts from `seq` (the store's watermark at start, so
+    /// events folded into the served model do not trigger a run).
+    pub fn new(seq: i64) -> Self {
+        let table = JobTable { seq_at_last_run: seq, ..JobTable::default() };
+        Jobs { inner: Mutex::new(table) }
+    }
+
     /// One job.
     pub fn get(&self, id: u64) -> Option<JobView> {
         self.lock().jobs.get(&id).cloned()

@@ -81,3 +81,55 @@ async fn health_readiness_metrics_and_openapi() {
     }
     assert!(openapi["components"]["schemas"]["Assignment"].is_object());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enough_new_events_start_a_scheduled_run_and_its_model_is_served() {
+    let mut config = crate::test_config();
+    config.training.after_new_events = 100;
+    config.training.k = "3".into();
+    let app = TestApp::with_config(config);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let background =
+        tokio::spawn(centroid_server::training::background(app.state.clone(), stopped));
+
+    app.store.append_events(&synthetic_events()).unwrap();
+    let mut version = None;
+    for _ in 0..200 {
+        version = app.state.models.current().version;
+        if version.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    background.await.unwrap();
+
+    assert_eq!(version, Some(1));
+    assert_eq!(app.state.jobs.get(1).unwrap().trigger, "new_events");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_published_by_another_process_is_picked_up() {
+    let mut config = crate::test_config();
+    config.training.model_poll_secs = 1;
+    let app = TestApp::with_config(config);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let background =
+        tokio::spawn(centroid_server::training::background(app.state.clone(), stopped));
+
+    // As `centroid train` on the same database would.
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || crate::seed(store.as_ref())).await.unwrap();
+    let mut version = None;
+    for _ in 0..100 {
+        version = app.state.models.current().version;
+        if version.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    background.await.unwrap();
+
+    assert_eq!(version, Some(1));
+}
