@@ -14,7 +14,10 @@ use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // The server's lifecycle (listening, models swapped) is worth seeing by default; the
+    // one-shot commands print their own summary and stay quiet unless asked.
+    let is_service = matches!(cli.command, Command::Serve(_));
+    init_logging(cli.verbose, is_service);
 
     let result = match cli.command {
         Command::Cluster(args) => commands::cluster::run(args),
@@ -55,8 +58,9 @@ pub(crate) fn open_existing_store(
         .with_context(|| format!("cannot open database {}", path.display()))
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, is_service: bool) {
     let default_level = match verbose {
+        0 if is_service => "info",
         0 => "warn",
         1 => "info",
         _ => "debug",
