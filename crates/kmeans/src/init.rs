@@ -10,8 +10,9 @@ use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::kernel::{sq_dist, Centres, Scratch, CHUNK};
+use crate::kernel::{sq_dist, Centres, PanelStore, CHUNK};
 use crate::prepare::Prepared;
+use crate::simd::distances_in_panel;
 
 /// Chooses `k` centres (row-major, data coordinates) from the rows of `prepared`.
 pub(crate) fn kmeans_plus_plus(
@@ -45,9 +46,12 @@ pub(crate) fn kmeans_plus_plus(
         })
         .collect();
 
-    // Squared distances of every point to every candidate of the current step, `n × n_trials`.
-    // The winner's column is folded into `closest` lazily, at the start of the next pass.
-    let mut trial_d2 = vec![0.0f32; n * n_trials];
+    // Squared distances of every point to every candidate of the current step, per chunk of
+    // `CHUNK` points candidate-major (`trial * CHUNK + offset`). The winner's distances are
+    // folded into `closest` lazily, at the start of the next pass.
+    let store = PanelStore::new(x, d, &prepared.mean);
+    let width = store.width;
+    let mut trial_d2 = vec![0.0f32; n.div_ceil(CHUNK) * CHUNK * n_trials];
     let mut winner: Option<usize> = None;
 
     for _ in 1..k {
@@ -67,32 +71,36 @@ pub(crate) fn kmeans_plus_plus(
             .par_chunks_mut(CHUNK)
             .zip(trial_d2.par_chunks_mut(CHUNK * n_trials))
             .enumerate()
-            .map_init(
-                || Scratch::new(d, n_trials),
-                |scratch, (chunk_idx, (closest_chunk, trial_chunk))| {
-                    if let Some(w) = winner {
-                        for (value, trials) in
-                            closest_chunk.iter_mut().zip(trial_chunk.chunks_exact(n_trials))
-                        {
-                            *value = value.min(trials[w]);
-                        }
+            .map(|(chunk_idx, (closest_chunk, trial_chunk))| {
+                if let Some(w) = winner {
+                    let won = &trial_chunk[w * CHUNK..(w + 1) * CHUNK];
+                    for (value, &trial) in closest_chunk.iter_mut().zip(won) {
+                        *value = value.min(trial);
                     }
-                    let start = chunk_idx * CHUNK;
-                    let m =
-                        scratch.gather(x, d, &prepared.mean, start..start + closest_chunk.len());
-                    let distances = scratch.sq_distances(m, &trial_centres);
-                    trial_chunk.copy_from_slice(distances);
-                    let mut potentials = vec![0.0f64; n_trials];
-                    for (&current, trials) in
-                        closest_chunk.iter().zip(trial_chunk.chunks_exact(n_trials))
-                    {
-                        for (potential, &candidate) in potentials.iter_mut().zip(trials) {
-                            *potential += f64::from(current.min(candidate));
-                        }
-                    }
-                    potentials
-                },
-            )
+                }
+                let first_panel = chunk_idx * CHUNK / width;
+                for p in 0..closest_chunk.len().div_ceil(width) {
+                    distances_in_panel(
+                        store.panel(first_panel + p),
+                        d,
+                        &trial_centres.groups,
+                        n_trials,
+                        &mut trial_chunk[p * width..],
+                        CHUNK,
+                    );
+                }
+                let potentials: Vec<f64> = trial_chunk
+                    .chunks_exact(CHUNK)
+                    .map(|trials| {
+                        closest_chunk
+                            .iter()
+                            .zip(trials)
+                            .map(|(&current, &candidate)| f64::from(current.min(candidate)))
+                            .sum()
+                    })
+                    .collect();
+                potentials
+            })
             .collect();
 
         let mut best_trial = 0;
@@ -124,7 +132,7 @@ fn draw(
     target: f64,
 ) -> usize {
     let weight = |i: usize| match winner {
-        Some(w) => closest[i].min(trial_d2[i * n_trials + w]),
+        Some(w) => closest[i].min(trial_d2[(i / CHUNK * n_trials + w) * CHUNK + i % CHUNK]),
         None => closest[i],
     };
     let mut last_positive = None;

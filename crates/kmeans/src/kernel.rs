@@ -1,16 +1,15 @@
 //! Distance kernels shared by initialisation, Lloyd iterations and prediction.
 //!
-//! Many-points-to-many-centres distances go through a blocked matrix product:
-//! `‖x − c‖² = ‖x‖² + ‖c‖² − 2 x·c`, with both sides shifted by the same vector (the data
-//! mean) first, so that the cancellation in that formula stays small when the data sit far
-//! from the origin. One-point distances use the direct loop, which has no cancellation.
+//! Many-points-to-many-centres distances go through the fused SIMD kernels of
+//! [`crate::simd`]: `‖x − c‖² = ‖x‖² + ‖c‖² − 2 x·c`, with both sides shifted by the same
+//! vector (the data mean) first, so that the cancellation in that formula stays small when
+//! the data sit far from the origin. One-point distances use the direct loop, which has no
+//! cancellation.
 //!
 //! All parallel work is cut into [`CHUNK`]-row chunks whose boundaries do not depend on the
 //! number of threads, and partial results are reduced in chunk order, so a fit is
 //! bit-for-bit reproducible on any number of threads.
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
 use crate::simd::{lanes, nearest_in_panels, Groups};
@@ -53,13 +52,10 @@ pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
 pub(crate) struct Centres {
     /// `k × d` centres in data coordinates.
     pub(crate) raw: Vec<f32>,
-    /// The same centres minus the shift.
-    shifted: Vec<f32>,
-    /// Squared norms of the shifted centres.
-    norms: Vec<f32>,
+    /// Largest squared norm of the shifted centres.
     max_norm: f32,
-    /// The shifted centres laid out for the fused nearest-centre kernel.
-    groups: Groups,
+    /// The shifted centres laid out for the fused kernels.
+    pub(crate) groups: Groups,
     pub(crate) k: usize,
     pub(crate) d: usize,
 }
@@ -76,7 +72,7 @@ impl Centres {
         let norms: Vec<f32> = shifted.chunks_exact(d).map(sq_norm).collect();
         let max_norm = norms.iter().copied().fold(0.0, f32::max);
         let groups = Groups::new(&shifted, &norms, k, d);
-        Self { raw, shifted, norms, max_norm, groups, k, d }
+        Self { raw, max_norm, groups, k, d }
     }
 
     pub(crate) fn row(&self, j: usize) -> &[f32] {
@@ -134,9 +130,7 @@ impl PanelStore {
 /// Per-task buffers for the blocked kernel.
 #[derive(Debug)]
 pub(crate) struct Scratch {
-    rows: Vec<f32>,
     norms: Vec<f32>,
-    products: Vec<f32>,
     /// Points per panel of the fused kernel (two SIMD vectors).
     width: usize,
     /// One panel of gathered rows, transposed (`d × width`), for the fused kernel.
@@ -147,13 +141,11 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    pub(crate) fn new(d: usize, k: usize) -> Self {
+    pub(crate) fn new(d: usize) -> Self {
         let width = 2 * lanes();
         let padded = CHUNK.next_multiple_of(width);
         Self {
-            rows: vec![0.0; CHUNK * d],
             norms: vec![0.0; padded],
-            products: vec![0.0; CHUNK * k.max(1)],
             width,
             panel: vec![0.0; width * d],
             index: vec![0; padded],
@@ -235,59 +227,6 @@ impl Scratch {
             });
         }
     }
-
-    /// Copies the given rows, shifted, into the buffer; returns how many there were.
-    pub(crate) fn gather(
-        &mut self,
-        data: &[f32],
-        d: usize,
-        shift: &[f32],
-        rows: impl Iterator<Item = usize>,
-    ) -> usize {
-        let mut m = 0;
-        for (row, (target, norm)) in
-            rows.zip(self.rows.chunks_exact_mut(d).zip(self.norms.iter_mut()))
-        {
-            let source = &data[row * d..(row + 1) * d];
-            for ((t, s), mu) in target.iter_mut().zip(source).zip(shift) {
-                *t = s - mu;
-            }
-            *norm = sq_norm(target);
-            m += 1;
-        }
-        m
-    }
-
-    /// Squared distances of the `m` gathered rows to every centre, row-major `m × k`,
-    /// each clamped at zero.
-    pub(crate) fn sq_distances(&mut self, m: usize, centres: &Centres) -> &[f32] {
-        let k = centres.k;
-        self.products_plus_centre_norms(m, centres);
-        for (row, &x_norm) in self.products[..m * k].chunks_exact_mut(k).zip(&self.norms) {
-            for value in row.iter_mut() {
-                *value = (*value + x_norm).max(0.0);
-            }
-        }
-        &self.products[..m * k]
-    }
-
-    /// `‖c‖² − 2 x·c` for the `m` gathered rows and every centre: the squared distance up to
-    /// the row's own `‖x‖²`, which is all an arg-min needs.
-    fn products_plus_centre_norms(&mut self, m: usize, centres: &Centres) {
-        let (d, k) = (centres.d, centres.k);
-        let rows = ArrayView2::from_shape((m, d), &self.rows[..m * d])
-            .expect("the scratch buffer holds m rows of d values");
-        let centre_view = ArrayView2::from_shape((k, d), &centres.shifted[..])
-            .expect("centres hold k rows of d values");
-        let mut products = ArrayViewMut2::from_shape((m, k), &mut self.products[..m * k])
-            .expect("the scratch buffer holds m rows of k values");
-        general_mat_mul(-2.0, &rows, &centre_view.t(), 0.0, &mut products);
-        for row in self.products[..m * k].chunks_exact_mut(k) {
-            for (value, &c_norm) in row.iter_mut().zip(&centres.norms) {
-                *value += c_norm;
-            }
-        }
-    }
 }
 
 /// The nearest centre of a row and squared distances to it and to the runner-up (ties go to
@@ -310,7 +249,7 @@ pub(crate) fn assign_all(data: Matrix<'_>, centres: &Centres, shift: &[f32]) -> 
         .par_chunks_mut(CHUNK)
         .enumerate()
         .map_init(
-            || (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK)),
+            || (Scratch::new(d), Vec::with_capacity(CHUNK)),
             |(scratch, nearest), (chunk_idx, chunk_labels)| {
                 let start = chunk_idx * CHUNK;
                 let rows = start..start + chunk_labels.len();
@@ -349,6 +288,7 @@ pub(crate) fn inertia_of(data: &[f32], d: usize, labels: &[u32], centres: &Centr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::distances_in_panel;
 
     #[test]
     fn sq_dist_matches_the_definition_for_odd_lengths() {
@@ -361,21 +301,26 @@ mod tests {
     }
 
     #[test]
-    fn blocked_distances_match_direct_ones() {
+    fn panel_distances_match_direct_ones() {
         let d = 13;
         let data: Vec<f32> = (0..40 * d).map(|i| ((i * 7919) % 101) as f32 / 7.0 + 100.0).collect();
         let raw: Vec<f32> = (0..3 * d).map(|i| ((i * 31) % 17) as f32 / 3.0 + 100.0).collect();
         let shift = vec![100.0; d];
         let centres = Centres::new(raw, 3, d, &shift);
-        let mut scratch = Scratch::new(d, 3);
+        let store = PanelStore::new(&data, d, &shift);
+        let width = store.width;
+        let stride = 40usize.next_multiple_of(width);
+        let mut distances = vec![0.0f32; 3 * stride];
 
-        let m = scratch.gather(&data, d, &shift, 0..40);
-        let distances = scratch.sq_distances(m, &centres).to_vec();
+        for p in 0..40usize.div_ceil(width) {
+            let out = &mut distances[p * width..];
+            distances_in_panel(store.panel(p), d, &centres.groups, 3, out, stride);
+        }
 
         for i in 0..40 {
             for j in 0..3 {
                 let direct = sq_dist(&data[i * d..(i + 1) * d], centres.row(j));
-                approx::assert_relative_eq!(distances[i * 3 + j], direct, max_relative = 1e-4);
+                approx::assert_relative_eq!(distances[j * stride + i], direct, max_relative = 1e-4);
             }
         }
     }
@@ -388,7 +333,7 @@ mod tests {
         let raw: Vec<f32> = (0..k * d).map(|i| ((i * 31) % 23) as f32 / 4.0 - 2.0).collect();
         let shift: Vec<f32> = (0..d).map(|f| f as f32 * 0.1).collect();
         let centres = Centres::new(raw, k, d, &shift);
-        let mut scratch = Scratch::new(d, k);
+        let mut scratch = Scratch::new(d);
         let mut nearest = Vec::new();
 
         scratch.nearest_of(&data, d, &shift, 5..42, &centres, &mut nearest);

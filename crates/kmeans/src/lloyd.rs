@@ -191,7 +191,7 @@ pub(crate) fn lloyd(
 fn full_assignment(store: &PanelStore, centres: &Centres, states: &mut [PointState]) {
     let width = store.width;
     states.par_chunks_mut(CHUNK).enumerate().for_each_init(
-        || (Scratch::new(centres.d, centres.k), Vec::with_capacity(CHUNK)),
+        || (Scratch::new(centres.d), Vec::with_capacity(CHUNK)),
         |(scratch, nearest), (chunk_idx, chunk)| {
             for (panel_idx, panel_states) in chunk.chunks_mut(width).enumerate() {
                 let panel = store.panel(chunk_idx * CHUNK / width + panel_idx);
@@ -263,7 +263,7 @@ fn bounded_assignment(
         .map_init(
             || {
                 let buffers = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
-                (Scratch::new(d, centres.k), Vec::with_capacity(CHUNK), buffers)
+                (Scratch::new(d), Vec::with_capacity(CHUNK), buffers)
             },
             |(scratch, nearest, (pending, failing)), (chunk_idx, chunk)| {
                 let start = chunk_idx * CHUNK;

@@ -150,3 +150,70 @@ impl WithSimd for NearestInPanels<'_> {
         }
     }
 }
+
+/// Squared distances (clamped at zero) of the points of one panel to every centre of
+/// `groups` (the first `k` of them), written centre-major: centre `j`'s `width` values at
+/// `out[j * stride..]`.
+pub(crate) fn distances_in_panel(
+    panel: &[f32],
+    d: usize,
+    groups: &Groups,
+    k: usize,
+    out: &mut [f32],
+    stride: usize,
+) {
+    Arch::new().dispatch(DistancesInPanel { panel, d, groups, k, out, stride });
+}
+
+struct DistancesInPanel<'a> {
+    panel: &'a [f32],
+    d: usize,
+    groups: &'a Groups,
+    k: usize,
+    out: &'a mut [f32],
+    stride: usize,
+}
+
+impl WithSimd for DistancesInPanel<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Self { panel, d, groups, k, out, stride } = self;
+        let lanes = core::mem::size_of::<S::f32s>() / core::mem::size_of::<f32>();
+        let width = 2 * lanes;
+        let zero = simd.splat_f32s(0.0);
+        let (points, _) = S::as_simd_f32s(panel);
+        let mut x_norms = [zero; 2];
+        for x in points.chunks_exact(2) {
+            x_norms[0] = simd.mul_add_e_f32s(x[0], x[0], x_norms[0]);
+            x_norms[1] = simd.mul_add_e_f32s(x[1], x[1], x_norms[1]);
+        }
+        for (g, (block, norms)) in groups
+            .minus_two
+            .chunks_exact(d * GROUP)
+            .zip(groups.norms.chunks_exact(GROUP))
+            .enumerate()
+        {
+            let mut acc = [[zero; 2]; GROUP];
+            for (j, &norm) in norms.iter().enumerate() {
+                let norm = simd.splat_f32s(norm);
+                acc[j] = [simd.add_f32s(norm, x_norms[0]), simd.add_f32s(norm, x_norms[1])];
+            }
+            for (x, c) in points.chunks_exact(2).zip(block.chunks_exact(GROUP)) {
+                let c: &[f32; GROUP] = c.try_into().expect("a group of coordinates");
+                for j in 0..GROUP {
+                    let b = simd.splat_f32s(c[j]);
+                    acc[j][0] = simd.mul_add_e_f32s(x[0], b, acc[j][0]);
+                    acc[j][1] = simd.mul_add_e_f32s(x[1], b, acc[j][1]);
+                }
+            }
+            for (j, values) in acc.iter().enumerate().take(k.saturating_sub(g * GROUP)) {
+                let target = &mut out[(g * GROUP + j) * stride..][..width];
+                let (vecs, _) = S::as_mut_simd_f32s(target);
+                vecs[0] = simd.max_f32s(values[0], zero);
+                vecs[1] = simd.max_f32s(values[1], zero);
+            }
+        }
+    }
+}
