@@ -4,7 +4,7 @@
 //! to the squared distance from the nearest centre chosen so far. The greedy variant (as in
 //! scikit-learn) draws `2 + ⌊ln K⌋` candidates per step and keeps the one that lowers the
 //! potential (the sum of those squared distances) the most. All candidates of a step are
-//! scored in one pass over the data with the blocked kernel.
+//! scored in one pass over the data with the fused panel kernel.
 
 use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;

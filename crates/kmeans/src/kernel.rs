@@ -25,7 +25,7 @@ pub(crate) const SUM_CHUNK: usize = 16 * 1024;
 /// Width of the accumulator arrays; eight f32 lanes fill one AVX register.
 const LANES: usize = 8;
 
-/// Relative safety margin on squared distances that come from the matrix product, so that
+/// Relative safety margin on squared distances that come from the fused kernel, so that
 /// lower bounds stay lower bounds despite f32 rounding.
 const PRODUCT_MARGIN: f32 = 1e-5;
 
@@ -127,7 +127,7 @@ impl PanelStore {
     }
 }
 
-/// Per-task buffers for the blocked kernel.
+/// Per-task buffers for the fused kernel.
 #[derive(Debug)]
 pub(crate) struct Scratch {
     norms: Vec<f32>,
@@ -230,7 +230,7 @@ impl Scratch {
 }
 
 /// The nearest centre of a row and squared distances to it and to the runner-up (ties go to
-/// the lower index). Both distances come from the matrix product, with a margin that keeps
+/// the lower index). Both distances come from the fused kernel, with a margin that keeps
 /// them upper and lower bounds respectively.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Nearest {

@@ -18,8 +18,10 @@
 //! 2. **Lloyd iterations**: assign every point to its nearest centre, then move every centre
 //!    to the mean of its points. The iterations are exact (the same result as the textbook
 //!    loop) but accelerated: Hamerly's distance bounds skip the points whose nearest centre
-//!    cannot have changed, and the remaining distances come in blocks from an f32 matrix
-//!    product. Centre sums and the inertia are accumulated in f64.
+//!    cannot have changed, and the remaining distances come from an f32 kernel that
+//!    computes a block of points against all centres in SIMD registers and keeps the
+//!    running arg-min there (AVX2/FMA chosen at run time, scalar code elsewhere). Centre
+//!    sums and the inertia are accumulated in f64.
 //!
 //! A cluster that loses all its points is re-seeded with the point farthest from its
 //! centre, so no centre is ever NaN. `n_init` restarts keep the run with the lowest

@@ -1,4 +1,4 @@
-//! Exact Lloyd iterations, accelerated with Hamerly's bounds and the blocked kernel.
+//! Exact Lloyd iterations, accelerated with Hamerly's bounds and the fused SIMD kernel.
 //!
 //! Every point keeps an upper bound `u` on the distance to its assigned centre and a lower
 //! bound `l` on the distance to every other centre (Hamerly, "Making k-means even faster",
@@ -6,7 +6,13 @@
 //! whose `u` is at most `max(l, s(own))`, where `s(j)` is half the distance from centre `j`
 //! to its nearest other centre, cannot have changed its nearest centre and is skipped.
 //! Otherwise `u` is tightened with one exact distance, and if the test still fails the point
-//! joins a per-chunk batch whose distances to all centres come from one matrix product.
+//! joins a per-chunk batch whose distances to all centres come from the fused kernel.
+//!
+//! The data are copied once per run, shifted and transposed into the kernel's panels
+//! ([`PanelStore`]). A panel in which at least half the points fail the bound test is
+//! computed whole, in place, with no tightening and no gathering: on overlapping clusters
+//! most points fail the test in most iterations, and then the pass costs little more than
+//! the distance computation itself.
 //!
 //! Centre sums are f64 and follow the label changes incrementally; they are rebuilt from
 //! scratch when many points move, with partial sums reduced in a fixed order.

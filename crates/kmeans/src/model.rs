@@ -150,7 +150,7 @@ impl KMeans {
         })
     }
 
-    /// The nearest cluster of every row, computed in parallel with the blocked kernel.
+    /// The nearest cluster of every row, computed in parallel with the fused kernel.
     ///
     /// Fails if the rows have the wrong number of features. Rows are not checked for
     /// non-finite values.
@@ -173,7 +173,7 @@ impl KMeans {
     }
 }
 
-/// The mean of the centres, used as the shift of the blocked kernel at prediction time.
+/// The mean of the centres, used as the shift of the fused kernel at prediction time.
 fn centre_mean(centres: &[f32], d: usize) -> Vec<f32> {
     let k = centres.len() / d;
     let mut sums = vec![0.0f64; d];

@@ -7,12 +7,12 @@ use rayon::prelude::*;
 use crate::kernel::SUM_CHUNK;
 use crate::{KMeansError, Matrix};
 
-/// Training data with what every restart needs: the shift used by the blocked kernel and the
+/// Training data with what every restart needs: the shift used by the fused kernel and the
 /// scale of the tolerance.
 #[derive(Debug)]
 pub(crate) struct Prepared<'a> {
     pub(crate) data: Matrix<'a>,
-    /// Column means (f64 sums, stored as f32): the shift of the blocked kernel.
+    /// Column means (f64 sums, stored as f32): the shift of the fused kernel.
     pub(crate) mean: Vec<f32>,
     /// Mean over features of the per-feature (population) variance.
     pub(crate) mean_variance: f64,
