@@ -2,8 +2,8 @@
 // MovieLens database, the tracker's events checked on the server.
 //
 // Needs ../shared/data/movielens-latest-small, /usr/bin/chromium (scripts/test-browser-deps
-// installs it) and a built `centroid` (target/debug, or E2E_CENTROID_BIN); skips with a message
-// when one is missing. Screenshots go to target/e2e/ (UPDATE_SCREENSHOT=1 also refreshes
+// installs it) and a built `centroid` (target/debug, $CARGO_TARGET_DIR/debug, or
+// E2E_CENTROID_BIN); skips with a message when one is missing. Screenshots go to target/e2e/ (UPDATE_SCREENSHOT=1 also refreshes
 // docs/img/demo.png).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,7 +16,9 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const data = resolve(root, "../shared/data/movielens-latest-small");
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const bin = process.env.E2E_CENTROID_BIN || join(root, "target/debug/centroid");
+const bin =
+  process.env.E2E_CENTROID_BIN ||
+  join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug/centroid");
 const shots = join(root, "target/e2e");
 const CATEGORY = "Sci-Fi";
 // The server drops events of headless browsers as bots; this is what a visitor's looks like.
