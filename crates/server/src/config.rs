@@ -265,6 +265,13 @@ pub enum ConfigError {
     },
 }
 
+/// The `PREFIX<SECTION>__<KEY>` variables. Every setting lives in a section, so a variable
+/// without `__` (such as `CENTROID_IMPORT_BATCH_EVENTS`, a knob of another command) is not
+/// ours and is left alone rather than refused as an unknown key.
+fn environment(prefix: &str) -> Env {
+    Env::prefixed(prefix).split("__").filter(|key| key.as_str().contains('.'))
+}
+
 fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key, reason: reason.into() }
 }
@@ -272,7 +279,7 @@ fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
 impl Config {
     /// Reads the file (when given), the environment and the flags, in that order, and validates.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
-        Config::load_from(file, Env::prefixed(ENV_PREFIX).split("__"), overrides)
+        Config::load_from(file, environment(ENV_PREFIX), overrides)
     }
 
     /// [`Config::load`] with the environment provider given (tests pass a fixed one).
@@ -497,7 +504,9 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("CENTROID_JAILTEST_LIMITS__MAX_IDS", "7");
             jail.set_env("CENTROID_JAILTEST_SERVER__BIND", "127.0.0.1:2000");
-            let env = Env::prefixed("CENTROID_JAILTEST_").split("__");
+            // Another command's knob, not a setting of the server.
+            jail.set_env("CENTROID_JAILTEST_IMPORT_BATCH_EVENTS", "10");
+            let env = environment("CENTROID_JAILTEST_");
             let overrides =
                 Overrides { bind: Some("127.0.0.1:3000".parse().unwrap()), ..Overrides::default() };
 
