@@ -8,7 +8,7 @@ use centroid_core::parse::{parse_json, CsvRecord, Message, ParseContext};
 use centroid_core::{ContentItem, Event};
 use serde_json::Value;
 
-use super::{canonical_event, csv_reader, csv_row_error, Disconnected, Sink};
+use super::{canonical_event, csv_reader, next_row, Disconnected, Sink};
 
 const CSV_COLUMNS: [&str; 7] =
     ["event_id", "user_id", "content_id", "type", "timestamp", "value", "category"];
@@ -33,17 +33,7 @@ pub(super) fn parse_csv(
     }
 
     let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                csv_row_error(error, sink)?;
-                continue;
-            }
-        }
-        sink.row();
-        let line = record.position().map(|p| p.line()).unwrap_or_default();
+    while let Some(line) = next_row(&mut reader, &mut record, sink)? {
         let mut fields = [""; 7];
         let mut complete = true;
         for (value, &i) in fields.iter_mut().zip(&positions) {

@@ -231,6 +231,25 @@ fn csv_reader(input: Box<dyn BufRead>, has_headers: bool) -> csv::Reader<Box<dyn
 }
 
 /// What to do with a CSV reading error: a bad row is rejected, an I/O error ends the file.
+/// Reads the next well-formed row into `record` and counts it; returns its line number, or
+/// `None` at the end. Malformed rows are counted and rejected on the way, so every format
+/// reports them the same; only an I/O error ends the file with an error.
+fn next_row(
+    reader: &mut csv::Reader<Box<dyn BufRead>>,
+    record: &mut csv::StringRecord,
+    sink: &mut Sink,
+) -> anyhow::Result<Option<u64>> {
+    loop {
+        match reader.read_record(record) {
+            Ok(true) => break,
+            Ok(false) => return Ok(None),
+            Err(error) => csv_row_error(error, sink)?,
+        }
+    }
+    sink.row();
+    Ok(Some(record.position().map(|p| p.line()).unwrap_or_default()))
+}
+
 fn csv_row_error(error: csv::Error, sink: &mut Sink) -> anyhow::Result<()> {
     let line = error.position().map(|p| p.line()).unwrap_or_default();
     match error.kind() {

@@ -17,7 +17,9 @@ use centroid_core::ContentItem;
 use indicatif::ProgressBar;
 use serde_json::Value;
 
-use super::{canonical_event, csv_reader, csv_row_error, field, open_input, Disconnected, Sink};
+use super::{
+    canonical_event, csv_reader, csv_row_error, field, next_row, open_input, Disconnected, Sink,
+};
 
 const NO_GENRES: &str = "(no genres listed)";
 
@@ -161,17 +163,7 @@ fn parse_ratings(
     let mut record = csv::StringRecord::new();
     let mut event_id = String::new();
     let mut timestamp = String::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                csv_row_error(error, sink)?;
-                continue;
-            }
-        }
-        sink.row();
-        let line = record.position().map(|p| p.line()).unwrap_or_default();
+    while let Some(line) = next_row(&mut reader, &mut record, sink)? {
         match rating(&record, sink, &mut event_id, &mut timestamp) {
             Ok(mut event) => {
                 if let Some(movie_genres) = genres.get(&event.content_id) {

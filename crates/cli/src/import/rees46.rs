@@ -15,7 +15,7 @@ use centroid_core::parse::CsvRecord;
 use centroid_core::{ContentItem, Event};
 use serde_json::Value;
 
-use super::{canonical_event, csv_reader, csv_row_error, Disconnected, Sink};
+use super::{canonical_event, csv_reader, next_row, Disconnected, Sink};
 
 const COLUMNS: [&str; 9] = [
     "event_time",
@@ -45,17 +45,7 @@ pub(super) fn parse(
 
     let mut record = csv::StringRecord::new();
     let mut scratch = Scratch::default();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                csv_row_error(error, sink)?;
-                continue;
-            }
-        }
-        sink.row();
-        let line = record.position().map(|p| p.line()).unwrap_or_default();
+    while let Some(line) = next_row(&mut reader, &mut record, sink)? {
         let mut fields = [""; 9];
         let mut complete = true;
         for (value, &i) in fields.iter_mut().zip(&positions) {

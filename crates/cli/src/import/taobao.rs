@@ -12,7 +12,7 @@ use std::io::BufRead;
 use centroid_core::parse::CsvRecord;
 use centroid_core::ContentItem;
 
-use super::{canonical_event, csv_reader, csv_row_error, field, Disconnected, Sink};
+use super::{canonical_event, csv_reader, field, next_row, Disconnected, Sink};
 
 const N_FIELDS: usize = 5;
 
@@ -24,17 +24,7 @@ pub(super) fn parse(
     let mut record = csv::StringRecord::new();
     let mut event_id = String::new();
     let mut timestamp = String::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                csv_row_error(error, sink)?;
-                continue;
-            }
-        }
-        sink.row();
-        let line = record.position().map(|p| p.line()).unwrap_or_default();
+    while let Some(line) = next_row(&mut reader, &mut record, sink)? {
         match row_event(&record, sink, &mut event_id, &mut timestamp) {
             Ok(event) => {
                 if !sink.knows_content(&event.content_id) {
